@@ -1,0 +1,94 @@
+"""Entry point of the `agentbus` console script.
+
+Each command lives in its own module exposing `configure(parser)` and `run(args) -> int`; the table
+below is the only place commands are registered, so `agentbus --help` always lists what exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol, cast
+
+
+class Command(NamedTuple):
+    """A CLI command: its words, the module implementing it, and its one-line help."""
+
+    words: tuple[str, ...]
+    module: str
+    help: str
+
+
+class CommandModule(Protocol):
+    def configure(self, parser: argparse.ArgumentParser) -> None: ...
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+GROUP_HELP: dict[str, str] = {
+    "topology": "declare the broker side: vhost, exchanges, queues, users, permissions",
+    "guard": "scan text with the guardrail, score it on a labelled corpus",
+    "saga": "start, follow and inspect sagas",
+    "bench": "measure throughput and latency against the real broker",
+    "dlq": "list and replay dead-lettered messages",
+}
+
+COMMANDS: tuple[Command, ...] = (
+    Command(("topology", "apply"), "agentbus.cli.topology_cmd",
+            "declare (idempotently) everything agentbus needs on the broker"),
+    Command(("publish",), "agentbus.cli.publish_cmd",
+            "publish one message to an exchange with a routing key"),
+    Command(("tail",), "agentbus.cli.tail_cmd",
+            "print, decoded, what arrives on a binding key"),
+)
+
+EPILOG = """\
+Configuration comes from environment variables prefixed AGENTBUS_ (see README, "Configuration").
+The broker is AGENTBUS_AMQP_URL, default amqp://guest:guest@localhost:5672/.
+Run `agentbus COMMAND --help` for a command's options."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the whole parser tree from COMMANDS."""
+    parser = argparse.ArgumentParser(
+        prog="agentbus",
+        description="Run teams of LLM agents as microservices on RabbitMQ.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    top = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
+    for command in COMMANDS:
+        module = cast(CommandModule, importlib.import_module(command.module))
+        if len(command.words) == 1:
+            sub = top.add_parser(command.words[0], help=command.help, description=command.help,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+        else:
+            group_name, name = command.words
+            if group_name not in groups:
+                group_parser = top.add_parser(group_name, help=GROUP_HELP.get(group_name, ""),
+                                              description=GROUP_HELP.get(group_name, ""))
+                groups[group_name] = group_parser.add_subparsers(
+                    dest="subcommand", metavar="SUBCOMMAND", required=True)
+            sub = groups[group_name].add_parser(
+                name, help=command.help, description=command.help,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+        module.configure(sub)
+        sub.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the arguments and run the chosen command; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args))
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
