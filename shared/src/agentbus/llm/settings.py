@@ -47,5 +47,8 @@ class LLMSettings(BaseSettings):
         None, gt=0, description="Request rate limit per agent; unset = unlimited.")
     rate_limit_burst: int = Field(
         1, ge=1, description="Requests allowed back to back before the rate limit spaces them.")
+    json_mode: bool = Field(
+        True, description="Send response_format json_object when JSON is asked for; turn off for "
+        "servers that reject it (the prompt still asks for JSON and the reply is parsed leniently).")
     max_tokens: int = Field(1024, ge=1, description="Default completion length cap.")
     temperature: float = Field(0.2, ge=0, le=2, description="Default sampling temperature.")
