@@ -355,9 +355,8 @@ class Bus:
         if sub.temporary:
             queue = await channel.declare_queue(sub.queue, exclusive=True, auto_delete=True, durable=False)
         else:
-            args = topology.work_queue_arguments(sub.queue, delivery_limit=s.delivery_limit)
-            if sub.single_active_consumer:
-                args["x-single-active-consumer"] = True
+            args = topology.work_queue_arguments(sub.queue, delivery_limit=s.delivery_limit,
+                                                 single_active_consumer=sub.single_active_consumer)
             queue = await channel.declare_queue(sub.queue, durable=True, arguments=args)
             dlq = await channel.declare_queue(
                 topology.dead_letter_queue(sub.queue), durable=True,

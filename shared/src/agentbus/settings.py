@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from pydantic import Field, SecretStr
@@ -48,6 +49,11 @@ class Settings(BaseSettings):
     shutdown_grace_s: float = Field(
         20.0, gt=0, description="On SIGTERM, wait this long for in-flight messages to finish.")
     log_level: str = Field("INFO", description="Python logging level.")
+    partitions: int = Field(
+        4, ge=1, le=256, description="Orchestrator partition queues (sagas are spread over them by id).")
+    credentials_file: Path = Field(
+        Path(".agentbus/credentials.env"),
+        description="Where `topology apply` keeps the generated passwords of the service users.")
 
     @property
     def vhost(self) -> str:

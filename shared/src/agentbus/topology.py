@@ -53,14 +53,23 @@ def retry_routing_key(queue: str) -> str:
     return f"retry.{queue}"
 
 
-def work_queue_arguments(queue: str, *, delivery_limit: int) -> dict[str, Any]:
-    """Arguments of every work queue: quorum, bounded redelivery, dead letters to `<queue>.dlq`."""
-    return {
+def work_queue_arguments(
+    queue: str, *, delivery_limit: int, single_active_consumer: bool = False,
+) -> dict[str, Any]:
+    """Arguments of every work queue: quorum, bounded redelivery, dead letters to `<queue>.dlq`.
+
+    Orchestrator partitions add single-active-consumer: one replica owns a partition at a time and a
+    standby takes over when it dies.
+    """
+    args: dict[str, Any] = {
         "x-queue-type": "quorum",
         "x-delivery-limit": delivery_limit,
         "x-dead-letter-exchange": DLX,
         "x-dead-letter-routing-key": queue,
     }
+    if single_active_consumer:
+        args["x-single-active-consumer"] = True
+    return args
 
 
 def dead_letter_queue_arguments() -> dict[str, Any]:
@@ -204,10 +213,12 @@ def build_users(agents: Sequence[str]) -> tuple[User, ...]:
 
 def work_queue_with_dead_letters(
     name: str, bindings: Sequence[tuple[str, str]], *, delivery_limit: int, retry_delay_ms: int,
+    single_active_consumer: bool = False,
 ) -> tuple[list[Queue], list[Binding]]:
     """A work queue, its dead-letter and retry queues, and the bindings that connect them."""
     queues = [
-        Queue(name, work_queue_arguments(name, delivery_limit=delivery_limit)),
+        Queue(name, work_queue_arguments(name, delivery_limit=delivery_limit,
+                                         single_active_consumer=single_active_consumer)),
         Queue(dead_letter_queue(name), dead_letter_queue_arguments()),
         Queue(retry_queue(name), retry_queue_arguments(name, delay_ms=retry_delay_ms)),
     ]
@@ -244,7 +255,8 @@ def build_topology(
     work += [(agent_queue(a), [(AGENTS, f"task.{a}.#")]) for a in agents]
     for name, sources in work:
         q, b = work_queue_with_dead_letters(
-            name, sources, delivery_limit=delivery_limit, retry_delay_ms=retry_delay_ms)
+            name, sources, delivery_limit=delivery_limit, retry_delay_ms=retry_delay_ms,
+            single_active_consumer=name.startswith("agentbus.orchestrator.p"))
         queues += q
         bindings += b
     queues.append(Queue(QUARANTINE_QUEUE, dead_letter_queue_arguments()))
