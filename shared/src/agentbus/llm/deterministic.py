@@ -26,6 +26,7 @@ DEFAULT_JSON_KEYS = ("title", "summary", "points")
 
 _TOKEN = re.compile(r"[A-Za-z][A-Za-z0-9_'-]*|[^\sA-Za-z]")
 _MAX_PHRASE_WORDS = 3
+_PADDING = ("the status quo", "everyday practice")
 _STOPWORDS_TEXT = """
     a about above after again against all also an and any are as at be because been before being
     below between both but by can could did do does doing down during each few for from further had
@@ -102,6 +103,7 @@ class _Context:
     """What one request contributes: its seed, its words, and the verdict a reviewer would give."""
 
     seed: str
+    topics: tuple[str, ...]
     keywords: tuple[str, ...]
     flags: tuple[str, ...]
     verdict: str
@@ -175,25 +177,27 @@ def _keywords(text: str, limit: int = 5) -> tuple[str, ...]:
     ranked = sorted(counts, key=lambda p: (-counts[p], first_seen[p]))[:limit]
     # The head noun of each multi-word phrase gives sentences a second, shorter way to refer to it.
     heads = [p.rsplit(" ", 1)[-1] for p in ranked if " " in p]
-    words = list(dict.fromkeys([*ranked, *heads]))
-    return tuple(words[: max(limit, 3)]) or ("the subject",)
+    return tuple(dict.fromkeys([*ranked, *heads]))[: max(limit, 3)]
 
 
 def _context(request: CompletionRequest) -> _Context:
     # The task lives in the messages; the system prompt is the same for every call of an agent.
     task = "\n".join(m.content for m in request.messages if m.role == "user") or request.prompt_text()
     seed = _seed(request)
-    keywords = _keywords(task)
+    topics = _keywords(task)
+    # Sentences name up to three things; pad short inputs so none reads "AI against AI".
+    keywords = (*topics, *(p for p in _PADDING if p not in topics))[: max(3, len(topics))] \
+        if topics else ("the subject", *_PADDING)
     flags = tuple(dict.fromkeys(m.group(1).lower() for m in _FLAG_PATTERN.finditer(task)))
     rng = random.Random(f"{seed}:verdict")
     verdict = REQUEST_CHANGES if flags or rng.random() < 0.2 else APPROVE
-    partial = _Context(seed, keywords, flags, verdict, "")
+    partial = _Context(seed, topics, keywords, flags, verdict, "")
     # A title naming a phrase twice reads badly: only use patterns the distinct phrases can fill.
     distinct = len(set(_phrases(task)))
     fitting = [t for t in _TITLES if ("{TC}" not in t or distinct >= 3)
                and ("{TB}" not in t or distinct >= 2)]
     title = partial.fill(partial.rng("title").choice(fitting))
-    return _Context(seed, keywords, flags, verdict, title)
+    return _Context(seed, topics, keywords, flags, verdict, title)
 
 
 def _sentences(ctx: _Context, salt: str, count: int) -> list[str]:
@@ -239,7 +243,7 @@ _FILLERS: tuple[tuple[frozenset[str], Callable[[_Context, str], Any]], ...] = (
     (frozenset({"summary", "abstract", "overview", "description", "synopsis", "tldr", "lede"}),
      lambda c, k: c.fill(c.rng(k).choice(_SUMMARIES))),
     (frozenset({"tags", "keywords", "topics", "labels", "categories"}),
-     lambda c, k: list(c.keywords)),
+     lambda c, k: list(c.topics)),
     (frozenset({"sources", "references", "citations"}),
      lambda c, k: [f"Survey of {_title_word(w)} ({2018 + c.rng(k + w).randint(0, 6)}), "
                    f"https://example.org/{_slug(w)}" for w in c.keywords[:3]]),
