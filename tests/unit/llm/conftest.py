@@ -3,22 +3,14 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
 
-# `tests.support` is imported from the repository root; make that work under a bare `pytest` too
-# (python -m pytest and a `pythonpath = ["."]` pytest option already provide it).
-_ROOT = str(Path(__file__).resolve().parents[3])
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
-
-from agentbus.llm import LLMSettings  # noqa: E402
-from tests.support.fake_openai import FakeOpenAI  # noqa: E402
+from agentbus.llm import LLMSettings
+from tests.support.fake_openai import FakeOpenAI
 
 SettingsFactory = Callable[..., LLMSettings]
 

@@ -121,7 +121,7 @@ async def test_factory_builds_the_deterministic_backend_by_default() -> None:
     backend = create_backend(LLMSettings(), agent="writer")
     assert isinstance(backend, LLMBackend)
     assert backend.name == "deterministic"
-    completion = await backend.complete(ask("write about rivers", "title"))
+    async with backend:
+        completion = await backend.complete(ask("write about rivers", "title"))
     assert completion.data is not None
-    assert completion.data["title"]
-    await backend.aclose()
+    assert "Rivers" in completion.data["title"]

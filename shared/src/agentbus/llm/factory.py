@@ -37,8 +37,11 @@ def create_backend(
     *,
     agent: str,
     registry: CollectorRegistry | None = None,
-) -> LLMBackend:
-    """Return the backend `settings.backend` names for `agent`, metered in `registry` (default global)."""
+) -> MeteredBackend:
+    """Return the backend `settings.backend` names for `agent`, metered in `registry` (default global).
+
+    The result is an `LLMBackend` and an async context manager (`async with create_backend(...)`).
+    """
     metrics = metrics_for(registry)
     inner: LLMBackend
     if settings.backend == "deterministic":
