@@ -156,6 +156,11 @@ class OpenAICompatibleBackend:
                 f"cannot reach the LLM endpoint at {where}: {error!r}; "
                 "check AGENTBUS_LLM_BASE_URL and that the server is running"
             ) from error
+        except httpx.RequestError as error:  # undecodable body, redirect loop: not transient
+            raise LLMResponseError(
+                f"the LLM endpoint at {where} sent an unusable answer: {error!r}; check that "
+                "AGENTBUS_LLM_BASE_URL points at an OpenAI-compatible API"
+            ) from error
         self._raise_for_status(response, where)
         try:
             body = response.json()
