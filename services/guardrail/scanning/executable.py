@@ -1,0 +1,384 @@
+"""Executable payloads: shell, Python, SQL injection, PowerShell, encoded payloads, prompt injection.
+
+Each rule is a regular expression for a concrete payload shape (a download piped into a shell, a
+reverse shell, `os.system(...)`, a SQL tautology after a quote, `iex (iwr ...)`, "ignore all previous
+instructions"...), guarded by literal hints so that clean text costs a few substring checks. Benign
+look-alikes stay out by construction: `git status` or `pytest` match nothing, `subprocess.run([...])`
+needs `shell=True`, parameterised SQL has no quote-then-operator, and human phrases such as "please
+disregard my previous message" lack an instruction noun.
+
+Prompt-injection cues are weighed: a strong cue (an override of previous instructions, a role
+hijack, a request for the system prompt, a smuggled tool call) is enough alone; weak cues (a
+`<system>` tag, "do not tell the user", "new policy:") count only when two different ones appear.
+
+Encoded runs (base64, hex, URL-encoded) are decoded and scanned again; a payload found inside
+makes the run an `encoded` finding.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from services.guardrail.scanning.decoders import find_encoded
+from services.guardrail.scanning.types import Detection
+
+_I: Final = re.IGNORECASE
+MAX_DECODE_DEPTH: Final = 2
+_STRONG: Final = 2
+_WEAK: Final = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One payload shape: its kind, its pattern, the lower-case hints it needs, and its weight."""
+
+    name: str
+    kind: str
+    pattern: re.Pattern[str]
+    hints: tuple[str, ...]
+    weight: int = _STRONG
+    check: Callable[[re.Match[str]], bool] | None = None
+
+
+def _rule(name: str, kind: str, pattern: str, hints: tuple[str, ...], *, weight: int = _STRONG,
+          flags: int = _I, check: Callable[[re.Match[str]], bool] | None = None) -> Rule:
+    return Rule(name, kind, re.compile(pattern, flags), hints, weight, check)
+
+
+_SH: Final = r"(?:sudo\s+(?:-\S+\s+)*)?(?:/usr)?(?:/bin/)?(?:ba|z|k|da|fi|tc|c)?sh\b(?![.\-])"
+_DANGEROUS_TARGET: Final = (
+    r"(?:/|/\*|~/?\*?|\*|\.\*|\$HOME/?\*?|\$\{HOME\}/?|"
+    r"/(?:bin|boot|dev|etc|home|lib|lib64|opt|root|sbin|srv|sys|usr|var)/?\*?)"
+    r"(?=$|[\s`'\";&|)]|[.,](?:\s|$))")
+
+
+def _rm_flags_recursive_force(match: re.Match[str]) -> bool:
+    flags = match.group("flags").lower()
+    short = "".join(f[1:] for f in flags.split() if f.startswith("-") and not f.startswith("--"))
+    recursive = "r" in short or "--recursive" in flags
+    force = "f" in short or "--force" in flags or "--no-preserve-root" in flags
+    return recursive and force
+
+
+_DOWNLOAD: Final = re.compile(r"\b(?:curl|wget|fetch|invoke-webrequest|iwr|scp|tftp)\b", _I)
+_DROPPER_PATH: Final = re.compile(
+    r"^(?:/tmp/|/var/tmp/|/dev/shm/|/run/user/)|(?:^|/)\.[^/]+$|\.(?:bin|elf|out|so|run)$")
+
+
+def _dropper_run(match: re.Match[str]) -> bool:
+    # `chmod +x gradlew && ./gradlew build` is everyday work; a dropper runs what it just fetched,
+    # from a temp dir, hidden, as a raw binary, or in the background.
+    path = match.group("path")
+    tail = match.group("tail")
+    return bool(_DOWNLOAD.search(match.string, 0, match.start()) or _DROPPER_PATH.search(path)
+                or re.search(r"&(?!&)|--daemon|\bnohup\b|>\s*/dev/null", tail))
+
+
+SHELL_RULES: Final = (
+    _rule("download_pipe_shell", "shell",
+          rf"\b(?:curl|wget|fetch)\b[^\n|;]{{0,300}}\|\s*{_SH}", ("curl", "wget", "fetch")),
+    _rule("download_pipe_interpreter", "shell",
+          r"\b(?:curl|wget)\b[^\n|;]{0,300}\|\s*(?:sudo\s+)?(?:python[23]?|perl|ruby|php|node)"
+          r"(?:\s+-)?(?=$|[\s`'\");])(?!\s*-[mc]\b)", ("curl", "wget")),
+    _rule("download_substitution", "shell",
+          r"(?:\b(?:ba|z)?sh\s+(?:-c\s+)?[\"']?\s*(?:<\(|\$\()|\beval\s+[\"']?\$\()\s*(?:curl|wget)\b",
+          ("curl", "wget")),
+    _rule("dev_tcp", "shell", r"/dev/(?:tcp|udp)/[\w.\-]+/\d+", ("/dev/tcp", "/dev/udp")),
+    _rule("netcat_exec", "shell",
+          r"\b(?:nc|ncat|netcat)\b[^\n;|]{0,120}?\s-[a-z]*[ec]\s+\S*(?:sh|cmd(?:\.exe)?|powershell)\b",
+          ("nc", "netcat")),
+    _rule("interactive_shell_redirect", "shell", r"\b(?:ba|z)?sh\s+-i\s*(?:[0-9]?[<>]&?|&>)",
+          ("sh -i",)),
+    _rule("mkfifo_shell", "shell", r"\bmkfifo\b[^\n]{0,160}\b(?:nc|ncat|netcat|telnet|openssl)\b",
+          ("mkfifo",)),
+    _rule("socat_exec", "shell", r"\bsocat\b[^\n]{0,200}\bexec:", ("socat",)),
+    _rule("script_reverse_shell", "shell",
+          r"\b(?:python[23]?\s+-c|perl\s+-e|php\s+-r|ruby\s+-rsocket\s+-e)\s+[\"'][^\n]{0,400}?"
+          r"(?:pty\.spawn|socket\.socket|dup2|fsockopen|IO::Socket|TCPSocket|exec\s*\(\s*[\"']/bin/)",
+          ("python", "perl", "php", "ruby")),
+    _rule("rm_rf_root", "shell",
+          rf"\brm\s+(?P<flags>(?:--?[\w\-]+\s+)+){_DANGEROUS_TARGET}", ("rm ",),
+          check=_rm_flags_recursive_force),
+    _rule("no_preserve_root", "shell", r"--no-preserve-root\b", ("no-preserve-root",)),
+    _rule("fork_bomb", "shell",
+          r"(?P<f>[A-Za-z_]\w*|:)\s*\(\s*\)\s*\{\s*(?P=f)\s*\|\s*(?P=f)\s*&\s*\}\s*;?\s*(?P=f)"
+          r"|%0\s*\|\s*%0", ("()", "%0")),
+    _rule("chmod_run", "shell",
+          r"\bchmod\s+(?:[ugoa]*\+[rw]*x[rw]*|[0-7]*[1357][0-7]{0,2})\s+(?P<path>[\w./~\-]+)"
+          r"[^\n]{0,80}?(?:&&|;|\|\||\n)\s*(?:sudo\s+)?(?:nohup\s+)?(?:\./)?(?P=path)"
+          r"(?P<tail>[^\n;|]{0,40})", ("chmod",), check=_dropper_run),
+    _rule("chmod_world_root", "shell", r"\bchmod\s+-R\s+0?777\s+/(?=$|\s)", ("chmod",)),
+    _rule("wipe_disk", "shell",
+          r"\bdd\s+if=/dev/(?:zero|u?random)\s+of=/dev/(?:sd|hd|nvme|xvd|vd|mmcblk)"
+          r"|\bmkfs(?:\.\w+)?\s+(?:-\S+\s+)*/dev/|>\s*/dev/sd[a-z]\b|\bshred\b[^\n]{0,60}/dev/sd"
+          r"|\bformat\s+c:(?=$|\s|/)|\brd\s+/s\s+/q\s+c:\\",
+          ("dd ", "mkfs", "/dev/sd", "shred", "format c:", "rd /s")),
+    _rule("credential_read", "shell",
+          r"\b(?:cat|less|more|head|tail|type|base64|strings|xxd)\s+(?:~|\$HOME|/root|/home/[\w.\-]+)?/?"
+          r"(?:\.aws/credentials|\.ssh/id_[a-z0-9]+(?!\.pub)|\.netrc|\.docker/config\.json"
+          r"|\.kube/config|\.git-credentials)\b"
+          r"|\b(?:cat|less|more|head|tail|strings)\s+/etc/(?:shadow|sudoers|master\.passwd|passwd)\b",
+          (".aws", ".ssh", "netrc", ".docker", ".kube", "git-credentials", "/etc/")),
+    _rule("persistence", "shell",
+          r">>?\s*(?:~|\$HOME|/root)?/?\.ssh/authorized_keys\b"
+          r"|\bcrontab\b[^\n]{0,120}(?:curl|wget|\bnc\b|/dev/tcp)"
+          r"|(?:curl|wget)[^\n]{0,200}\|\s*crontab\b", ("authorized_keys", "crontab")),
+    _rule("windows_download_exec", "shell",
+          r"\bcertutil(?:\.exe)?\s+(?:-\w+\s+)*-urlcache\b|\bbitsadmin(?:\.exe)?\s+/transfer\b"
+          r"|\bmshta(?:\.exe)?\s+(?:https?:|vbscript:|javascript:)|\bregsvr32\b[^\n]{0,80}/i:https?:",
+          ("certutil", "bitsadmin", "mshta", "regsvr32")),
+)
+
+PYTHON_RULES: Final = (
+    _rule("os_exec", "python",
+          r"(?<![\w.])os\s*\.\s*(?:system|popen[234]?|exec[lv]p?e?|spawn[lv]p?e?|posix_spawnp?)\s*\(",
+          ("os",)),
+    _rule("subprocess_shell", "python",
+          r"\bsubprocess\s*\.\s*\w+\s*\((?:[^()]|\([^()]*\)){0,400}?\bshell\s*=\s*(?:True|1)\b",
+          ("shell",)),
+    _rule("subprocess_getoutput", "python",
+          r"\b(?:subprocess|commands)\s*\.\s*(?:getoutput|getstatusoutput)\s*\(", ("getoutput",
+                                                                                   "getstatusoutput")),
+    _rule("eval_exec", "python", r"(?<![\w.$])(?:eval|exec)\s*\(\s*(?!\)|\d+\s*\))",
+          ("eval", "exec")),
+    _rule("dunder_import", "python",
+          r"\b__import__\s*\(|\b__builtins__\s*(?:\.|\[)\s*[\"']?(?:eval|exec|__import__)"
+          r"|\bgetattr\s*\(\s*__builtins__", ("__import__", "__builtins__")),
+    _rule("unsafe_deserialise", "python",
+          r"\b(?:c?pickle|dill|marshal|jsonpickle|cloudpickle)\s*\.\s*(?:loads?|decode|Unpickler)\s*\("
+          r"|\byaml\s*\.\s*(?:unsafe_load|load)\s*\([^)]{0,200}?Loader\s*=\s*(?:yaml\.)?"
+          r"(?:Unsafe)?Loader\b|\byaml\s*\.\s*unsafe_load\s*\(",
+          ("pickle", "dill", "marshal", "yaml")),
+    _rule("pty_dup2", "python", r"\bpty\s*\.\s*spawn\s*\(|\bos\s*\.\s*dup2\s*\(", ("pty", "dup2")),
+    _rule("compile_exec", "python", r"\bcompile\s*\([^\n]{0,200}?,\s*[\"']exec[\"']\s*\)",
+          ("compile",)),
+    _rule("rmtree_root", "python",
+          r"\bshutil\s*\.\s*rmtree\s*\(\s*[\"'](?:/|~|[A-Za-z]:\\\\?)[\"']", ("rmtree",)),
+)
+
+_QUOTE: Final = r"['\"`]"
+SQL_RULES: Final = (
+    _rule("tautology", "sql_injection",
+          rf"{_QUOTE}\s*\)?\s*(?:or|and|\|\||&&)\s+(?:{_QUOTE}?(?P<a>\w+){_QUOTE}?\s*(?:=|like)\s*"
+          rf"{_QUOTE}?(?P=a)\b|\d+\s*[<>]\s*\d+\b|true\b|not\s+false\b)",
+          ("or", "and", "||", "&&")),
+    _rule("numeric_tautology", "sql_injection", r"(?<![\w.])(?:\d+\s+|\)\s*)or\s+(?P<n>\d+)\s*=\s*(?P=n)\b",
+          ("or",)),
+    _rule("quote_comment", "sql_injection",
+          rf"\w{_QUOTE}\)?\s*(?:--(?=[\s\-]|$)|\#(?=\s|$)|/\*)", ("--", "#", "/*")),
+    _rule("stacked_query", "sql_injection",
+          rf"{_QUOTE}\s*\)*\s*;\s*(?:drop|delete|truncate|alter|insert|update|create|exec(?:ute)?"
+          r"|shutdown|grant|declare|waitfor)\b", (";",)),
+    _rule("stacked_after_number", "sql_injection",
+          r"(?<![\w.])\d+\s*\)*\s*;\s*(?:drop|truncate)\s+(?:table|database|schema)\s+[\w.`\"\[\]]+"
+          r"|(?<![\w.])\d+\s*\)*\s*;\s*(?:delete\s+from|shutdown|exec(?:ute)?\s+xp_)\b",
+          ("drop", "truncate", "delete", "shutdown", "exec")),
+    _rule("drop_commented", "sql_injection",
+          r";\s*(?:drop\s+(?:table|database|schema)|truncate\s+table|delete\s+from)\s+[\w.`\"\[\]]+"
+          r"\s*;?\s*(?:--|#|/\*)", ("drop", "truncate", "delete")),
+    _rule("union_select", "sql_injection",
+          rf"(?:{_QUOTE}|\)|(?<![\w.])-?\d+)\s*union\s+(?:all\s+|distinct\s+)?select\b"
+          r"|\bunion\s+(?:all\s+)?select\b[^;\n]{0,200}?(?:--|#|/\*|@@\w+|\bnull\b|information_schema"
+          r"|\b(?:user|database|version|current_user|schema_name|load_file)\s*\(\)"
+          r"|\bfrom\s+(?:users|mysql\.user|pg_shadow|sysobjects|dual)\b)", ("union",)),
+    _rule("blind_or_exfil", "sql_injection",
+          rf"(?:{_QUOTE}|\)|\b(?:or|and))\s*(?:\(?\s*select\s+)?(?:sleep|pg_sleep|benchmark)\s*\(\s*\d"
+          r"|\bwaitfor\s+delay\s+['\"]\d|\bxp_cmdshell\b|\bload_file\s*\(\s*['\"]"
+          r"|\binto\s+(?:out|dump)file\s+['\"]|;\s*shutdown\s*(?:--|#|;|$)",
+          ("sleep", "benchmark", "waitfor", "xp_cmdshell", "load_file", "outfile", "dumpfile",
+           "shutdown")),
+)
+
+_PS_DOWNLOAD: Final = (r"(?:iwr|irm|invoke-webrequest|invoke-restmethod|wget|curl|"
+                       r"new-object\s+(?:system\.)?net\.webclient|downloadstring)")
+POWERSHELL_RULES: Final = (
+    _rule("iex_download", "powershell",
+          rf"\b(?:iex|invoke-expression)\b\s*\(?\s*\(?\s*(?:{_PS_DOWNLOAD}\b|\[(?:system\.)?text\."
+          r"encoding\]|\[(?:system\.)?convert\]|\$\w+)", ("iex", "invoke-expression")),
+    _rule("download_pipe_iex", "powershell",
+          rf"\b{_PS_DOWNLOAD}\b[^\n]{{0,300}}?\|\s*(?:iex|invoke-expression)\b",
+          ("iex", "invoke-expression")),
+    _rule("webclient_download", "powershell",
+          r"\.download(?:string|file|data)(?:async)?\s*\(\s*['\"]?https?://", ("download",)),
+    _rule("encoded_command", "powershell",
+          r"\b(?:powershell|pwsh)(?:\.exe)?\b[^\n|]{0,200}?\s[\-/](?:e|ec|en|enc|enco|encod|encode"
+          r"|encoded|encodedc\w*)\s+[A-Za-z0-9+/=]{12,}", ("powershell", "pwsh")),
+    _rule("hidden_window", "powershell",
+          r"\b(?:powershell|pwsh)(?:\.exe)?\b[^\n|]{0,120}?\s-(?:w|win|window|windowstyle)\s+hidden\b",
+          ("powershell", "pwsh")),
+    _rule("defender_tamper", "powershell",
+          r"\b(?:set|add)-mppreference\b[^\n]{0,80}-(?:disable\w+|exclusion\w+)", ("mppreference",)),
+    _rule("offensive_cmdlets", "powershell",
+          r"\binvoke-(?:mimikatz|shellcode|reflectivepeinjection|tokenmanipulation|powershelltcp)\b"
+          r"|\bnew-object\s+(?:system\.)?net\.sockets\.tcpclient\b",
+          ("invoke-", "tcpclient")),
+)
+
+ENCODED_RULES: Final = (
+    _rule("base64_pipe_shell", "encoded",
+          rf"\bbase64\s+(?:-d|--decode|-D)\b[^\n|]{{0,40}}\|\s*{_SH}", ("base64",)),
+    _rule("exec_decoded", "encoded",
+          r"\b(?:exec|eval)\s*\(\s*(?:base64\s*\.\s*b(?:64|32|16|85)decode|codecs\s*\.\s*decode"
+          r"|bytes\s*\.\s*fromhex|zlib\s*\.\s*decompress|binascii\s*\.\s*unhexlify|atob"
+          r"|String\s*\.\s*fromCharCode)\s*\(",
+          ("b64decode", "b32decode", "codecs", "fromhex", "zlib", "unhexlify", "atob",
+           "fromcharcode")),
+    _rule("hex_pipe_shell", "encoded",
+          rf"\b(?:printf|echo\s+-e|xxd\s+-r\s+-p)\b[^\n|]{{0,400}}\|\s*{_SH}", ("printf", "echo", "xxd")),
+)
+
+_W: Final = r"\s+"
+_OVERRIDE_VERB: Final = (
+    r"(?:ignore|disregard|forget|override|overrule|bypass|discard|abandon|skip|set\s+aside"
+    r"|pay\s+no\s+attention\s+to|do\s+not\s+(?:follow|obey)|don'?t\s+(?:follow|obey|listen\s+to)"
+    r"|stop\s+following)")
+_INSTRUCTION_NOUN: Final = (
+    r"(?:instructions?|guidance|guidelines?|directives?|rules|prompts?|commands|constraints"
+    r"|restrictions|programming|polic(?:y|ies)|safeguards|guardrails|system\s+messages?)\b")
+_TEMPORAL: Final = (r"(?:previous|prior|above|earlier|preceding|foregoing|former|original|initial"
+                    r"|existing|old|current|system|developer|operator|given|safety|default)")
+PROMPT_RULES: Final = (
+    _rule("override_previous", "prompt_injection",
+          rf"\b{_OVERRIDE_VERB}{_W}(?:(?:all|any|every|each|the|of|these|those|your|its){_W}){{0,3}}"
+          rf"{_TEMPORAL}{_W}(?:(?:and|or|&|/){_W}\w+{_W})?(?:{_TEMPORAL}{_W})?"
+          rf"(?:(?:ai|system|safety|model){_W})?{_INSTRUCTION_NOUN}",
+          ("ignore", "disregard", "forget", "override", "overrule", "bypass", "discard", "abandon",
+           "skip", "aside", "attention", "follow", "obey")),
+    _rule("override_yours", "prompt_injection",
+          rf"\b{_OVERRIDE_VERB}{_W}(?:(?:all|any)(?:{_W}of)?{_W})?(?:your|all|any|every){_W}"
+          rf"(?:\w+{_W})?{_INSTRUCTION_NOUN}",
+          ("ignore", "disregard", "forget", "override", "bypass", "discard", "follow", "obey")),
+    _rule("forget_everything", "prompt_injection",
+          rf"\bforget{_W}(?:everything|all|anything){_W}(?:(?:that{_W})?you{_W}(?:were|have{_W}been"
+          rf"|'ve{_W}been|got|was){_W}(?:told|taught|instructed|given|asked)|(?:above|before"
+          rf"|previously|so{_W}far|until{_W}now)\b)", ("forget",)),
+    _rule("role_hijack", "prompt_injection",
+          rf"\b(?:you{_W}are{_W}(?:now{_W})?|act(?:ing)?{_W}as{_W}|pretend{_W}(?:to{_W}be|you"
+          rf"{_W}are){_W}|role-?play{_W}as{_W}|you{_W}will{_W}be{_W})(?:DAN\b|STAN\b|DUDE\b|AIM\b"
+          rf"|an?{_W}(?:unrestricted|unfiltered|uncensored|jailbroken|unaligned|amoral|evil)\b"
+          rf"|an?{_W}AI{_W}(?:without|with{_W}no){_W}(?:any{_W})?(?:restrictions|limits|rules"
+          rf"|filters|guidelines))", ("you are", "act", "pretend", "play", "you will be")),
+    _rule("do_anything_now", "prompt_injection",
+          rf"\bdo{_W}anything{_W}now\b|\b(?:developer|god|jailbreak|dan){_W}mode{_W}(?:enabled"
+          rf"|on|activated|unlocked)\b", ("anything now", "mode")),
+    _rule("reveal_your_prompt", "prompt_injection",
+          rf"\b(?:reveal|print|show|output|repeat|dump|leak|display|disclose|share|send|give|tell"
+          rf"|return|recite|reply(?:{_W}only)?{_W}with|respond(?:{_W}only)?{_W}with|copy)"
+          rf"(?:{_W}(?:me|us|back|the|full|entire|exact|complete|whole|original|verbatim|text"
+          rf"|contents?|of))*{_W}your{_W}(?:system{_W}prompt|system{_W}message|initial{_W}"
+          rf"(?:prompt|instructions)|hidden{_W}(?:prompt|instructions)|(?:original{_W})?"
+          rf"instructions|developer{_W}(?:prompt|message)|prompt)\b",
+          ("your",)),
+    _rule("prompt_replaced", "prompt_injection",
+          rf"\b(?:your|the)(?:{_W}(?:previous|current|original|old))?{_W}system{_W}prompt"
+          rf"{_W}(?:has|is|was)(?:{_W}been)?{_W}(?:updated|revoked|changed|replaced|overridden"
+          rf"|overwritten|disabled|removed|lifted|suspended|cancell?ed|void)"
+          rf"|\byour{_W}(?:instructions|guidelines|rules|restrictions){_W}(?:have|are)(?:{_W}been)?"
+          rf"{_W}(?:updated|revoked|changed|replaced|overridden|lifted|removed|suspended)",
+          ("system prompt", "your")),
+    _rule("system_prompt_banner", "prompt_injection",
+          rf"#{{2,}}\s*(?:new{_W}|updated{_W})?system{_W}(?:prompt|message|instructions?)\s*#{{2,}}"
+          rf"|\bsystem{_W}override\b|<\|(?:im_start|im_end|system|endoftext)\|>",
+          ("system", "<|")),
+    _rule("secrets_you_have", "prompt_injection",
+          rf"\b(?:api{_W}keys?|passwords?|credentials|secrets|tokens|private{_W}keys)"
+          rf"(?:{_W}(?:and|or){_W}\w+(?:{_W}\w+)?)?{_W}(?:that{_W})?you{_W}(?:have{_W}access"
+          rf"{_W}to|know|can{_W}(?:see|access)|(?:have{_W})?stored)",
+          ("you",)),
+    _rule("tool_call_markup", "prompt_injection",
+          r"<\s*tool_call\s*>|\[\[\s*tool\s*:|<\s*function_calls?\s*>|<\s*invoke\s+name\s*=",
+          ("tool", "function_call", "invoke")),
+    _rule("agent_must_run", "prompt_injection",
+          rf"\b(?:the{_W})?(?:agent|assistant|model|ai|llm){_W}(?:must|should|shall|will)"
+          rf"(?:{_W}(?:silently|now|immediately|quietly))?{_W}(?:run|execute|call|invoke|perform)"
+          rf"{_W}(?:this|these|the{_W}following){_W}(?:tool|function|command)",
+          ("must", "should", "shall", "will")),
+    # Weak cues: common in legitimate text alone, telling together.
+    _rule("system_tag", "prompt_injection",
+          r"<\s*/?\s*(?:system|sys|system_prompt|instructions?)\s*>|\[\s*/?\s*(?:system|SYS|INST)\s*\]"
+          r"|(?:^|\n)\s*system\s*:", ("system", "sys", "inst"), weight=_WEAK),
+    _rule("new_instructions", "prompt_injection",
+          rf"\b(?:new|updated|revised|additional|real|true){_W}(?:system{_W})?(?:instructions?|prompt"
+          rf"|polic(?:y|ies)|rules|directives?|orders)(?:{_W}from{_W}(?:the{_W})?(?:administrator|admin"
+          rf"|developer|operator|system|owner))?\s*:", ("new", "updated", "revised", "additional",
+                                                         "real", "true"), weight=_WEAK),
+    _rule("supersedes", "prompt_injection",
+          rf"\b(?:this|these|it){_W}(?:supersedes?|overrides?|replaces?|takes?{_W}precedence{_W}over)"
+          rf"{_W}(?:all{_W}|any{_W})?(?:the{_W})?(?:earlier|previous|prior|other|existing|original)"
+          rf"{_W}(?:rules|instructions|guidance|guidelines|directives|prompts?)",
+          ("supersede", "override", "replace", "precedence"), weight=_WEAK),
+    _rule("conceal_from_user", "prompt_injection",
+          rf"\b(?:do{_W}not|don'?t|never|without)(?:{_W}ever)?{_W}(?:mention(?:ing)?|reveal(?:ing)?"
+          rf"|tell(?:ing)?|disclos(?:e|ing)|inform(?:ing)?|alert(?:ing)?|notify(?:ing)?)"
+          rf"(?:{_W}(?:this|these|that|any{_W}of{_W}this|about{_W}this|it))?(?:{_W}(?:change|instruction"
+          rf"|message|note|step|action|request)s?)?(?:{_W}(?:to|with))?{_W}(?:the{_W})?(?:user|human"
+          rf"|operator|customer)\b", ("user", "human", "operator", "customer"), weight=_WEAK),
+    _rule("function_call_json", "prompt_injection", r"[\"'](?:function_call|tool_calls?)[\"']\s*:",
+          ("function_call", "tool_call"), weight=_WEAK),
+    _rule("run_this_call", "prompt_injection",
+          rf"\b(?:execute|run|call|invoke|perform){_W}(?:this|the{_W}following|these){_W}"
+          rf"(?:function|tool)(?:{_W}calls?)?\b|\bcall{_W}the{_W}(?:tool|function){_W}\W?[\w.\-]+\W?"
+          rf"{_W}with\b", ("execute", "run", "call", "invoke", "perform"), weight=_WEAK),
+    _rule("assistant_turn", "prompt_injection",
+          r"(?:^|[\s.])(?:assistant|ai|agent|model)\s*:\s*(?:before|ignore|now|from\s+now|new|you)",
+          ("assistant", "ai", "agent", "model"), weight=_WEAK),
+    _rule("exfiltrate_history", "prompt_injection",
+          rf"\b(?:send|forward|email|mail|post|upload|exfiltrate|copy){_W}(?:the{_W}|all{_W}|this"
+          rf"{_W}|our{_W})?(?:entire{_W}|full{_W}|whole{_W}|complete{_W})?(?:conversation|chat"
+          rf"|message){_W}(?:history|log|transcript)|\{{\{{\s*(?:secrets|conversation_history"
+          rf"|system_prompt|env|api_key|password)\s*\}}\}}", ("history", "log", "transcript", "{{"),
+          weight=_WEAK),
+    _rule("list_secrets", "prompt_injection",
+          rf"\b(?:list|print|reveal|send|give|share|dump|output|show|tell){_W}(?:me{_W})?(?:every|all"
+          rf"|any)(?:{_W}of{_W}(?:the|your))?{_W}(?:api{_W}keys?|passwords?|secrets|credentials|tokens"
+          rf"|private{_W}keys)\b", ("key", "password", "secret", "credential", "token"),
+          weight=_WEAK),
+    _rule("from_now_on", "prompt_injection",
+          rf"\bfrom{_W}now{_W}on,?{_W}(?:you{_W})?(?:will|must|are|shall|should|only|always|never"
+          rf"|respond|reply|act|answer|ignore)\b", ("from now on",), weight=_WEAK),
+    _rule("no_limits", "prompt_injection",
+          rf"\bstay{_W}in{_W}character\b|\bnever{_W}refuses?\b|\b(?:with{_W})?no{_W}(?:content{_W})?"
+          rf"(?:polic(?:y|ies)|restrictions|filters)\b|\bwithout{_W}(?:any{_W})?(?:restrictions"
+          rf"|filters|limitations|censorship)\b|\bjailbr(?:oken|eak)\b",
+          ("character", "refuse", "no ", "without", "jailbr"), weight=_WEAK),
+)
+
+RULES: Final = (SHELL_RULES + PYTHON_RULES + SQL_RULES + POWERSHELL_RULES + ENCODED_RULES
+                + PROMPT_RULES)
+PROMPT_THRESHOLD: Final = 2
+
+
+def _match_rules(text: str, lower: str) -> list[Detection]:
+    found: list[Detection] = []
+    prompt: list[Detection] = []
+    prompt_weight = 0
+    for rule in RULES:
+        if not any(hint in lower for hint in rule.hints):
+            continue
+        matched = False
+        for m in rule.pattern.finditer(text):
+            if rule.check is not None and not rule.check(m):
+                continue
+            matched = True
+            target = prompt if rule.kind == "prompt_injection" else found
+            target.append(Detection(rule.kind, m.start(), m.end(), rule.name))
+        if matched and rule.kind == "prompt_injection":
+            prompt_weight += rule.weight
+    if prompt_weight >= PROMPT_THRESHOLD:
+        found.extend(prompt)
+    return found
+
+
+def find_executables(text: str, *, depth: int = 0) -> list[Detection]:
+    """Executable payloads in `text`, including those hidden in encoded runs (kind `encoded`)."""
+    found = _match_rules(text, text.lower())
+    if depth < MAX_DECODE_DEPTH:
+        for run in find_encoded(text):
+            inner = find_executables(run.decoded, depth=depth + 1)
+            if inner:
+                found.append(Detection("encoded", run.start, run.end,
+                                       f"{run.encoding}:{inner[0].type}"))
+    return found

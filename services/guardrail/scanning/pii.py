@@ -1,0 +1,190 @@
+"""PII detectors that work on normalised text: e-mail, payment card, IBAN, US SSN and IP address.
+
+Every detector returns `Detection`s with offsets into the text it was given. Numbers may be split
+by spaces, hyphens or line breaks (the way people paste them); a candidate only counts when its
+checksum or issuing rules say it is real (Luhn, mod-97, SSA ranges, octets <= 255).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Final
+
+from services.guardrail.scanning.checksums import (
+    IBAN_LENGTHS,
+    card_range_ok,
+    iban_ok,
+    luhn_ok,
+    ssn_ok,
+)
+from services.guardrail.scanning.types import Detection
+
+# --- e-mail ---------------------------------------------------------------------------------
+
+_LOCAL: Final = r"[A-Za-z0-9_%+\-](?:[A-Za-z0-9._%+\-]{0,63}[A-Za-z0-9_%+\-])?"
+_LABEL: Final = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
+_TLD: Final = r"[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+_EMAIL: Final = re.compile(
+    rf"(?<![A-Za-z0-9._%+\-@]){_LOCAL}@(?:{_LABEL}\.)+{_TLD}")
+# `name [at] host [dot] com`, `name(at)host(dot)com`: a bracketed "at" is deliberate obfuscation,
+# so the dots may be spelled or not.
+_BR_AT: Final = r"\s*(?:\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}|<\s*at\s*>)\s*"
+_SPELLED_DOT: Final = r"(?:\s*(?:\[\s*dot\s*\]|\(\s*dot\s*\)|\{\s*dot\s*\}|<\s*dot\s*>)\s*|\s+dot\s+)"
+_EMAIL_BRACKETED: Final = re.compile(
+    rf"(?<![A-Za-z0-9._%+\-@]){_LOCAL}{_BR_AT}{_LABEL}(?:(?:{_SPELLED_DOT}|\.){_LABEL})*"
+    rf"(?:{_SPELLED_DOT}|\.){_TLD}", re.IGNORECASE)
+# `name at host dot com`: plain words are common prose, so every dot must be spelled too.
+_EMAIL_SPELLED: Final = re.compile(
+    rf"(?<![A-Za-z0-9._%+\-@]){_LOCAL}\s+at\s+{_LABEL}(?:{_SPELLED_DOT}{_LABEL})*"
+    rf"{_SPELLED_DOT}{_TLD}", re.IGNORECASE)
+_AT_WORD: Final = re.compile(r"\s*[\[({<]?\s*\bat\b\s*[\])}>]?\s*", re.IGNORECASE)
+_DOT_WORD: Final = re.compile(r"\s*[\[({<]?\s*\bdot\b\s*[\])}>]?\s*", re.IGNORECASE)
+_OBFUSCATION_HINT: Final = re.compile(r"[\[({<]\s*at\s*[\])}>]|\sat\s", re.IGNORECASE)
+
+
+def _email_value(raw: str) -> str:
+    if "@" in raw:
+        return raw.lower()
+    parts = _AT_WORD.split(raw, maxsplit=1)
+    local, domain = parts[0], parts[1] if len(parts) > 1 else ""
+    return f"{local}@{_DOT_WORD.sub('.', domain)}".lower()
+
+
+def find_emails(text: str) -> list[Detection]:
+    """E-mail addresses, plain or with a spelled-out `at` / `dot`."""
+    out = []
+    if "@" in text:
+        out.extend(Detection("EMAIL", m.start(), m.end(), m.group().lower())
+                   for m in _EMAIL.finditer(text))
+    if _OBFUSCATION_HINT.search(text):
+        for pattern in (_EMAIL_BRACKETED, _EMAIL_SPELLED):
+            out.extend(Detection("EMAIL", m.start(), m.end(), _email_value(m.group()))
+                       for m in pattern.finditer(text))
+    return out
+
+
+# --- numbers split into groups -------------------------------------------------------------
+
+# Digit groups separated by at most a hyphen and/or a line break and a couple of spaces.
+_GROUP_SEP: Final = r"(?:[ \t]{1,2}|[ \t]?-[ \t]?\n?[ \t]?|[ \t]?\n[ \t]?)"
+_CARD_RUN: Final = re.compile(rf"(?<![\w.\-/+#])\d+(?:{_GROUP_SEP}\d+)*(?![\w\-]|[.,/]\d)")
+
+
+# An IBAN's head (`DE89 `, `NL93 ABNA `): digits after it belong to the account, valid or not.
+IBAN_HEAD_BEFORE: Final = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ \t\-][A-Za-z0-9]{4})*[ \t\-]$")
+
+
+def find_cards(text: str) -> list[Detection]:
+    """Payment card numbers: 13-19 digits, a real issuer range, and a passing Luhn checksum."""
+    out = []
+    for run in _CARD_RUN.finditer(text):
+        raw = run.group()
+        digits = "".join(c for c in raw if c.isdigit())
+        # The whole run must be the card: a window inside a longer number is a different number.
+        if not 13 <= len(digits) <= 19 or not card_range_ok(digits) or not luhn_ok(digits):
+            continue
+        if IBAN_HEAD_BEFORE.search(text, max(0, run.start() - 40), run.start()):
+            continue
+        out.append(Detection("CREDIT_CARD", run.start(), run.end(), digits))
+    return out
+
+
+_IBAN_START: Final = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})(\d{2})(?=[ \t\n\-]{0,2}[A-Za-z0-9])")
+_IBAN_BODY_CHAR: Final = re.compile(r"[A-Za-z0-9]|[ \t\n\-]{1,3}(?=[A-Za-z0-9])")
+
+
+def find_ibans(text: str) -> list[Detection]:
+    """IBANs, compact or grouped, any case: country length from the SWIFT registry, then mod-97."""
+    out = []
+    n = len(text)
+    pos = 0
+    while True:
+        m = _IBAN_START.search(text, pos)
+        if m is None:
+            break
+        pos = m.end()
+        country = m.group(1).upper()
+        length = IBAN_LENGTHS.get(country)
+        if length is None:
+            continue
+        chars = [country, m.group(2)]
+        count = 4
+        i = m.end()
+        while count < length and i < n:
+            c = text[i]
+            if c.isascii() and c.isalnum():
+                chars.append(c.upper())
+                count += 1
+                i += 1
+                continue
+            sep = _IBAN_BODY_CHAR.match(text, i)
+            if sep is None or sep.end() - i > 3:
+                break
+            i = sep.end()
+        if count != length:
+            continue
+        if i < n and text[i].isascii() and text[i].isalnum():
+            continue  # the account number runs on: not this IBAN
+        compact = "".join(chars)
+        if iban_ok(compact):
+            out.append(Detection("IBAN", m.start(), i, compact))
+            pos = i
+    return out
+
+
+_SSN: Final = re.compile(
+    r"(?<![\w\-/.+])(\d{3})(?:(-)|( ))(\d{2})(?(2)-| )(\d{4})(?![\w\-]|[./]\d)")
+_SSN_BARE: Final = re.compile(r"(?<![\w\-/.+,])(\d{3})(\d{2})(\d{4})(?![\w\-]|[./,]\d)")
+# Nine bare digits are an SSN only with a tax or identity word nearby (before or after).
+_SSN_CONTEXT: Final = re.compile(
+    r"\b(?:ssns?|social[ \-]security|taxpayer|tax[ \-]?(?:id|payer)|tin|itin|w-?2|w-?9|ssa"
+    r"|identity|identities)\b", re.IGNORECASE)
+_SSN_CONTEXT_WINDOW: Final = 80
+
+
+def find_ssns(text: str) -> list[Detection]:
+    """US social security numbers the SSA could issue: AAA-GG-SSSS, or 9 digits near "SSN"."""
+    out = [Detection("US_SSN", m.start(), m.end(), m.group(1) + m.group(4) + m.group(5))
+           for m in _SSN.finditer(text) if ssn_ok(m.group(1), m.group(4), m.group(5))]
+    for m in _SSN_BARE.finditer(text):
+        if not ssn_ok(m.group(1), m.group(2), m.group(3)):
+            continue
+        if _SSN_CONTEXT.search(text, max(0, m.start() - _SSN_CONTEXT_WINDOW),
+                               m.end() + _SSN_CONTEXT_WINDOW):
+            out.append(Detection("US_SSN", m.start(), m.end(), m.group()))
+    return out
+
+
+_OCTET: Final = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+# Not after a letter, digit or dot (v10.0.0.1, 1.10.0.0.1), not before a pre-release or build
+# suffix (10.0.0.1-rc2, +build) or another dotted number; a port, a prefix length, brackets and
+# sentence punctuation may follow.
+_IPV4: Final = re.compile(rf"(?<![\w.\-])(?:{_OCTET}\.){{3}}{_OCTET}(?![\w\-+]|\.\d)")
+_IPV6_CANDIDATE: Final = re.compile(
+    r"(?<![\w:.\-])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?"
+    r"(?![\w\-]|\.\d)")
+_VERSION_WORDS: Final = re.compile(
+    r"(?:version|release|build|firmware|tag|rev|ver|v)\.?\s*$", re.IGNORECASE)
+
+
+def find_ips(text: str) -> list[Detection]:
+    """IPv4 and IPv6 addresses, without ports, brackets or prefix lengths."""
+    out = []
+    if "." in text:
+        for m in _IPV4.finditer(text):
+            if _VERSION_WORDS.search(text, max(0, m.start() - 12), m.start()):
+                continue
+            out.append(Detection("IP_ADDRESS", m.start(), m.end(), m.group()))
+    if "::" in text or text.count(":") >= 3:
+        for m in _IPV6_CANDIDATE.finditer(text):
+            candidate = m.group()
+            groups = [g for g in re.split(r"[:]", candidate) if g]
+            if len(groups) < 3 and sum(len(g) for g in groups) < 6:
+                continue  # `::1`, `a[1::2]`: too little to identify anyone
+            try:
+                address = ipaddress.IPv6Address(candidate)
+            except ValueError:
+                continue
+            out.append(Detection("IP_ADDRESS", m.start(), m.end(), address.compressed))
+    return out

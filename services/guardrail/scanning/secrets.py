@@ -1,0 +1,130 @@
+"""API secrets: vendor token formats, JWTs, PEM private keys and high-entropy `key=...` values.
+
+Vendor formats (AWS, GitHub, GitLab, Slack, Stripe, OpenAI/Anthropic, Google, Hugging Face, npm,
+SendGrid, Twilio) are recognised by their fixed prefixes. An AWS secret access key has no prefix,
+so it counts only next to its name or within a short distance after an access key id (a pair is
+two spans). A generic value counts only when assigned to a secret-sounding name and random-looking
+(entropy, mixed character classes), which keeps UUIDs, git SHAs and ordinary words out.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from typing import Final
+
+from services.guardrail.scanning.types import Detection
+
+_B: Final = r"(?<![A-Za-z0-9_\-])"      # token start boundary
+_E: Final = r"(?![A-Za-z0-9_\-])"       # token end boundary
+
+# (literal hints, pattern): the pattern runs only when a hint occurs, which keeps clean text cheap.
+_AWS_PREFIXES: Final = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", "ANPA", "ANVA",
+                        "APKA", "AROA", "ASCA")
+_VENDOR: Final[tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]] = tuple(
+    (hints, re.compile(pattern)) for hints, pattern in (
+        (_AWS_PREFIXES, rf"(?<![A-Za-z0-9])(?:{'|'.join(_AWS_PREFIXES)})[A-Z0-9]{{16}}"
+                        r"(?![A-Za-z0-9])"),
+        (("gh",), rf"{_B}gh[pousr]_[A-Za-z0-9]{{30,255}}{_E}"),                      # GitHub
+        (("github_pat_",), rf"{_B}github_pat_[A-Za-z0-9_]{{22,255}}{_E}"),
+        (("glpat-",), rf"{_B}glpat-[A-Za-z0-9_\-]{{20,}}{_E}"),                    # GitLab
+        (("xox",), rf"{_B}xox[abposre]-(?:[A-Za-z0-9]+-)+[A-Za-z0-9]+{_E}"),        # Slack
+        (("xapp-",), rf"{_B}xapp-\d-[A-Z0-9]+-\d+-[a-z0-9]+{_E}"),
+        (("hooks.slack.com",),
+         r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+"),
+        (("sk_", "rk_"), rf"{_B}(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{{10,}}{_E}"),  # Stripe
+        (("whsec_",), rf"{_B}whsec_[A-Za-z0-9]{{20,}}{_E}"),
+        (("sk-",), rf"{_B}sk-(?:proj-|ant-(?:api\d\d-)?|svcacct-|admin-)?[A-Za-z0-9_\-]{{20,}}{_E}"),
+        (("AIza",), rf"{_B}AIza[0-9A-Za-z_\-]{{35}}{_E}"),                          # Google
+        (("hf_",), rf"{_B}hf_[A-Za-z0-9]{{30,}}{_E}"),                               # Hugging Face
+        (("npm_",), rf"{_B}npm_[A-Za-z0-9]{{36}}{_E}"),                              # npm
+        (("SG.",), rf"{_B}SG\.[A-Za-z0-9_\-]{{16,32}}\.[A-Za-z0-9_\-]{{16,64}}{_E}"),  # SendGrid
+        (("SK",), r"(?<![A-Za-z0-9])SK[0-9a-f]{32}(?![A-Za-z0-9])"),                # Twilio
+        (("eyJ",), rf"{_B}eyJ[A-Za-z0-9_\-]{{8,}}\.eyJ[A-Za-z0-9_\-]{{8,}}\."   # JWT
+                   rf"(?:[A-Za-z0-9_\-]{{8,}}{_E})?"),
+    ))
+
+_PEM: Final = re.compile(
+    r"-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[\s\S]{1,16000}?"
+    r"-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----")
+
+_AWS_KEY_ID: Final = re.compile(r"(?:AKIA|ASIA)[A-Z0-9]{16}")
+_AWS_SECRET: Final = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
+_AWS_SECRET_NAME: Final = re.compile(
+    r"(?:aws.?secret|secret.?access.?key|secretaccesskey|secret.?key)[\"']?\s*[:=]?\s*[\"']?\s*$",
+    re.IGNORECASE)
+
+_SECRET_NAME: Final = (
+    r"[A-Za-z0-9_.\-]*?(?:api[_\-.]?key|apikey|secret|token|passw(?:or)?d|passwd|pwd"
+    r"|access[_\-.]?key|private[_\-.]?key|client[_\-.]?secret|auth[_\-.]?key|credential|bearer"
+    r"|signing[_\-.]?key|webhook[_\-.]?key)[A-Za-z0-9_.\-]*")
+_ASSIGNMENT: Final = re.compile(
+    rf"(?<![A-Za-z0-9]){_SECRET_NAME}[\"']?\s*(?:=>|:=|=|:)\s*[\"'`]?"
+    r"(?P<value>[A-Za-z0-9_\-+/=.~!@#$%^&*]{12,256})",
+    re.IGNORECASE)
+_AUTH_HEADER: Final = re.compile(
+    r"\bauthorization\s*[:=]\s*[\"']?(?:bearer|basic|token)\s+(?P<value>[A-Za-z0-9_\-+/=.~]{16,})",
+    re.IGNORECASE)
+_UUID: Final = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_PLACEHOLDER: Final = re.compile(
+    r"^(?:x+|\*+|\.+|<[^>]*>|\$\{?\w+\}?|%\w+%|\{\{.*\}\}|your[_\-].*|changeme.*|example.*"
+    r"|redacted.*|none|null|true|false)$", re.IGNORECASE)
+_SECRET_HINT: Final = re.compile(
+    r"key|secret|token|passw|pwd|credential|bearer|authorization", re.IGNORECASE)
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits of entropy per character of a string."""
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in Counter(value).values()) if n else 0.0
+
+
+def looks_random(value: str) -> bool:
+    """True for strings that look like generated secrets rather than words, ids or hashes."""
+    if len(value) < 12 or _UUID.match(value) or _PLACEHOLDER.match(value):
+        return False
+    classes = (any(c.islower() for c in value) + any(c.isupper() for c in value)
+               + any(c.isdigit() for c in value) + any(not c.isalnum() for c in value))
+    if classes < 2:
+        return False
+    return shannon_entropy(value) >= (3.0 if len(value) < 20 else 3.5)
+
+
+def _trim(value: str) -> str:
+    # Sentence punctuation and closing quotes glued to a value are not part of it.
+    return value.rstrip(".,;:!?)]}'\"`")
+
+
+def find_secrets(text: str) -> list[Detection]:
+    """API keys, tokens, private keys and secret assignments."""
+    out: list[Detection] = []
+    for hints, pattern in _VENDOR:
+        if not any(hint in text for hint in hints):
+            continue
+        for m in pattern.finditer(text):
+            value = m.group()
+            if value.startswith("eyJ") and value.endswith("."):
+                value = value[:-1]  # an unsigned JWT ends with its dot; a sentence's dot is not it
+            out.append(Detection("API_SECRET", m.start(), m.start() + len(value), value))
+    if "PRIVATE KEY-----" in text:
+        out.extend(Detection("API_SECRET", m.start(), m.end(), m.group())
+                   for m in _PEM.finditer(text))
+    key_ids = [m.end() for m in _AWS_KEY_ID.finditer(text)] if "AKIA" in text or "ASIA" in text else []
+    if key_ids or _SECRET_HINT.search(text):
+        for m in _AWS_SECRET.finditer(text):
+            value = m.group()
+            if not looks_random(value):
+                continue
+            near_key_id = any(0 <= m.start() - end <= 80 for end in key_ids)
+            named = _AWS_SECRET_NAME.search(text, max(0, m.start() - 40), m.start())
+            if near_key_id or named:
+                out.append(Detection("API_SECRET", m.start(), m.end(), value))
+        for pattern in (_ASSIGNMENT, _AUTH_HEADER):
+            for m in pattern.finditer(text):
+                value = _trim(m.group("value"))
+                if looks_random(value):
+                    start = m.start("value")
+                    out.append(Detection("API_SECRET", start, start + len(value), value))
+    return out
