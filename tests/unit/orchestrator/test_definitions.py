@@ -319,3 +319,11 @@ def test_one_saga_type_per_directory(tmp_path: Path) -> None:
 def test_missing_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SagaDefinitionError, match="not a directory of saga definitions"):
         load_definitions(tmp_path / "nope")
+
+
+def test_the_readme_example_is_a_valid_definition() -> None:
+    text = (SAGAS_DIR / "README.md").read_text(encoding="utf-8")
+    example = text.split("```yaml", 1)[1].split("```", 1)[0]
+    definition = parse_definition(yaml.safe_load(example), source="README.md")
+    assert [[s.name for s in stage] for stage in definition.stages] == [
+        ["research"], ["write"], ["edit"], ["tweet", "mail"]]

@@ -1,0 +1,320 @@
+"""The default saga store: SQLite in WAL mode, embedded, one file.
+
+sqlite3 is blocking, so every call runs on one dedicated thread that owns the connection; writes
+take the lock up front (`BEGIN IMMEDIATE`) so several processes sharing the file queue up instead
+of failing half-way. `synchronous=FULL` makes a commit survive power loss, not only a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Final, TypeVar
+
+from services.orchestrator.errors import ConcurrencyError, SagaExistsError, SagaStoreError
+from services.orchestrator.machine import Timer, TimerKind
+from services.orchestrator.record import SagaRecord, SagaState, dt_from_text, dt_to_text
+from services.orchestrator.store.base import DueTimer, OutboxMessage, OutboxRow, SagaStore
+
+_T = TypeVar("_T")
+
+SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS agentbus_sagas (
+    saga_id     TEXT PRIMARY KEY,
+    saga_type   TEXT NOT NULL,
+    status      TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    record      TEXT NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS agentbus_sagas_status ON agentbus_sagas (status, updated_at);
+CREATE INDEX IF NOT EXISTS agentbus_sagas_updated ON agentbus_sagas (updated_at);
+CREATE TABLE IF NOT EXISTS agentbus_outbox (
+    id            INTEGER PRIMARY KEY AUTOINCREMENT,
+    saga_id       TEXT NOT NULL,
+    message_id    TEXT NOT NULL,
+    exchange      TEXT NOT NULL,
+    routing_key   TEXT NOT NULL,
+    body          BLOB NOT NULL,
+    created_at    TEXT NOT NULL,
+    claimed_until TEXT,
+    sent_at       TEXT
+);
+CREATE INDEX IF NOT EXISTS agentbus_outbox_pending ON agentbus_outbox (id) WHERE sent_at IS NULL;
+CREATE TABLE IF NOT EXISTS agentbus_timers (
+    saga_id    TEXT NOT NULL,
+    timer_key  TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    step       TEXT NOT NULL,
+    attempt    INTEGER NOT NULL,
+    due_at     TEXT NOT NULL,
+    PRIMARY KEY (saga_id, timer_key)
+);
+CREATE INDEX IF NOT EXISTS agentbus_timers_due ON agentbus_timers (due_at);
+"""
+
+SYNCHRONOUS_MODES: Final = ("off", "normal", "full", "extra")
+
+
+def path_from_url(url: str) -> tuple[str, dict[str, str]]:
+    """`sqlite:///relative.db`, `sqlite:////absolute.db` or `sqlite:///:memory:` -> path, options."""
+    if not url.startswith("sqlite:///"):
+        raise SagaStoreError(
+            f"{url!r} is not a SQLite URL; write sqlite:///relative/path.db or "
+            "sqlite:////absolute/path.db", retryable=False)
+    rest = url[len("sqlite:///"):]
+    path, _, query = rest.partition("?")
+    options = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
+    if not path:
+        raise SagaStoreError(f"{url!r} names no file", retryable=False)
+    return path, options
+
+
+class SqliteSagaStore(SagaStore):
+    """Sagas in one SQLite file (WAL mode); fine for one host, use PostgreSQL for many."""
+
+    def __init__(self, url: str, *, busy_timeout_s: float = 10.0) -> None:
+        self.url = url
+        self.path, options = path_from_url(url)
+        self.synchronous = options.get("synchronous", "full").lower()
+        if self.synchronous not in SYNCHRONOUS_MODES:
+            raise SagaStoreError(
+                f"synchronous={self.synchronous!r} in {url!r}: use one of "
+                f"{', '.join(SYNCHRONOUS_MODES)}", retryable=False)
+        self.busy_timeout_s = busy_timeout_s
+        self._executor: ThreadPoolExecutor | None = None
+        self._conn: sqlite3.Connection | None = None
+
+    # ------------------------------------------------------------ plumbing
+
+    async def open(self) -> None:
+        """Open (creating the file, its directory and the tables if needed) in WAL mode."""
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="saga-store")
+        await self._run(self._open)
+
+    def _open(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None,
+                               check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={self.synchronous.upper()}")
+        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
+        conn.executescript(SCHEMA)
+        self._conn = conn
+
+    async def close(self) -> None:
+        """Close the connection and its thread."""
+        if self._executor is None:
+            return
+        if self._conn is not None:
+            await self._run(self._conn.close)
+            self._conn = None
+        self._executor.shutdown(wait=True)
+        self._executor = None
+
+    async def _run(self, fn: Callable[..., _T], *args: Any) -> _T:
+        if self._executor is None:
+            raise SagaStoreError("the saga store is not open; use `async with store:`",
+                                 retryable=False)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, fn, *args)
+        except sqlite3.Error as exc:
+            raise SagaStoreError(f"SQLite ({self.path}): {exc}") from exc
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise SagaStoreError("the saga store is not open; use `async with store:`",
+                                 retryable=False)
+        return self._conn
+
+    def _transaction(self, body: Callable[[sqlite3.Connection], _T]) -> _T:
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = body(conn)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        return result
+
+    # ------------------------------------------------------------ sagas
+
+    async def get(self, saga_id: str) -> SagaRecord | None:
+        """The saga with this id, or None."""
+        return await self._run(self._get, saga_id)
+
+    def _get(self, saga_id: str) -> SagaRecord | None:
+        row = self.conn.execute(
+            "SELECT record, version FROM agentbus_sagas WHERE saga_id = ?", (saga_id,)).fetchone()
+        return None if row is None else _record(row[0], row[1])
+
+    async def save(self, record: SagaRecord, *, expected_version: int,
+                   outbox: Sequence[OutboxMessage] = (), arm: Sequence[Timer] = (),
+                   cancel: Sequence[str] = ()) -> int:
+        """Write record, outbox rows and timer changes in one transaction."""
+        version: int = await self._run(self._transaction, lambda conn: self._save(
+            conn, record, expected_version=expected_version, outbox=outbox, arm=arm,
+            cancel=cancel))
+        record.version = version
+        return version
+
+    def _save(self, conn: sqlite3.Connection, record: SagaRecord, *, expected_version: int,
+              outbox: Sequence[OutboxMessage], arm: Sequence[Timer],
+              cancel: Sequence[str]) -> int:
+        version = expected_version + 1
+        data = record.to_dict()
+        data["version"] = version
+        body = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+        created, updated = dt_to_text(record.created_at), dt_to_text(record.updated_at)
+        if expected_version == 0:
+            try:
+                conn.execute(
+                    "INSERT INTO agentbus_sagas (saga_id, saga_type, status, version, record, "
+                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (record.saga_id, record.saga_type, record.status.value, version, body,
+                     created, updated))
+            except sqlite3.IntegrityError as exc:
+                raise SagaExistsError(f"saga {record.saga_id} already exists") from exc
+        else:
+            cursor = conn.execute(
+                "UPDATE agentbus_sagas SET status = ?, version = ?, record = ?, updated_at = ? "
+                "WHERE saga_id = ? AND version = ?",
+                (record.status.value, version, body, updated, record.saga_id, expected_version))
+            if cursor.rowcount != 1:
+                raise ConcurrencyError(
+                    f"saga {record.saga_id} is no longer at version {expected_version}; "
+                    "reload it and apply the event again")
+        conn.executemany(
+            "DELETE FROM agentbus_timers WHERE saga_id = ? AND timer_key = ?",
+            [(record.saga_id, key) for key in cancel])
+        conn.executemany(
+            "INSERT OR REPLACE INTO agentbus_timers (saga_id, timer_key, kind, step, attempt, "
+            "due_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [(record.saga_id, t.key, t.kind.value, t.step, t.attempt, dt_to_text(t.due_at))
+             for t in arm])
+        conn.executemany(
+            "INSERT INTO agentbus_outbox (saga_id, message_id, exchange, routing_key, body, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            [(record.saga_id, m.message_id, m.exchange, m.routing_key, m.body, updated)
+             for m in outbox])
+        return version
+
+    async def list_sagas(self, *, status: SagaState | None = None, saga_type: str | None = None,
+                   limit: int = 100) -> list[SagaRecord]:
+        """Sagas, most recently updated first."""
+        return await self._run(self._list_sagas, status, saga_type, limit)
+
+    def _list_sagas(self, status: SagaState | None, saga_type: str | None,
+              limit: int) -> list[SagaRecord]:
+        clauses, params = [], []
+        if status is not None:
+            clauses.append("status = ?")
+            params.append(status.value)
+        if saga_type is not None:
+            clauses.append("saga_type = ?")
+            params.append(saga_type)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self.conn.execute(
+            f"SELECT record, version FROM agentbus_sagas {where} "  # fixed clauses only
+            "ORDER BY updated_at DESC, saga_id LIMIT ?", (*params, limit)).fetchall()
+        return [_record(body, version) for body, version in rows]
+
+    async def count_by_status(self) -> dict[SagaState, int]:
+        """How many sagas are in each status."""
+        rows = await self._run(lambda: self.conn.execute(
+            "SELECT status, COUNT(*) FROM agentbus_sagas GROUP BY status").fetchall())
+        return {SagaState(status): int(count) for status, count in rows}
+
+    # ------------------------------------------------------------ timers
+
+    async def due_timers(self, now: datetime, *, limit: int = 100) -> list[DueTimer]:
+        """Timers due at or before `now`, earliest first."""
+        rows = await self._run(lambda: self.conn.execute(
+            "SELECT saga_id, kind, step, attempt, due_at FROM agentbus_timers WHERE due_at <= ? "
+            "ORDER BY due_at, saga_id, timer_key LIMIT ?", (dt_to_text(now), limit)).fetchall())
+        return [_due_timer(*row) for row in rows]
+
+    async def delete_timer(self, saga_id: str, key: str) -> None:
+        """Forget one timer."""
+        await self._run(self._transaction, lambda conn: conn.execute(
+            "DELETE FROM agentbus_timers WHERE saga_id = ? AND timer_key = ?", (saga_id, key)))
+
+    async def next_timer_due(self) -> datetime | None:
+        """When the earliest timer comes due."""
+        row = await self._run(lambda: self.conn.execute(
+            "SELECT MIN(due_at) FROM agentbus_timers").fetchone())
+        return dt_from_text(row[0]) if row else None
+
+    # ------------------------------------------------------------ outbox
+
+    async def claim_outbox(self, now: datetime, *, limit: int = 100,
+                           lease_s: float = 30.0) -> list[OutboxRow]:
+        """Lease unsent rows, oldest first."""
+        until = dt_to_text(now + timedelta(seconds=lease_s))
+        now_text = dt_to_text(now)
+
+        def claim(conn: sqlite3.Connection) -> list[Any]:
+            rows = conn.execute(
+                "SELECT id, saga_id, message_id, exchange, routing_key, body, created_at "
+                "FROM agentbus_outbox WHERE sent_at IS NULL "
+                "AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?",
+                (now_text, limit)).fetchall()
+            conn.executemany("UPDATE agentbus_outbox SET claimed_until = ? WHERE id = ?",
+                             [(until, row[0]) for row in rows])
+            return rows
+
+        rows = await self._run(self._transaction, claim)
+        return [_outbox_row(row) for row in rows]
+
+    async def mark_sent(self, ids: Sequence[int], sent_at: datetime) -> None:
+        """Record that these rows were published."""
+        if not ids:
+            return
+        stamp = dt_to_text(sent_at)
+        await self._run(self._transaction, lambda conn: conn.executemany(
+            "UPDATE agentbus_outbox SET sent_at = ? WHERE id = ?", [(stamp, i) for i in ids]))
+
+    async def pending_outbox_count(self) -> int:
+        """Rows not yet sent."""
+        row = await self._run(lambda: self.conn.execute(
+            "SELECT COUNT(*) FROM agentbus_outbox WHERE sent_at IS NULL").fetchone())
+        return int(row[0])
+
+    async def purge_sent(self, before: datetime) -> int:
+        """Delete rows sent before `before`."""
+        cursor = await self._run(self._transaction, lambda conn: conn.execute(
+            "DELETE FROM agentbus_outbox WHERE sent_at IS NOT NULL AND sent_at < ?",
+            (dt_to_text(before),)))
+        return int(cursor.rowcount)
+
+
+def _record(body: str, version: int) -> SagaRecord:
+    record = SagaRecord.from_dict(json.loads(body))
+    record.version = int(version)
+    return record
+
+
+def _due_timer(saga_id: str, kind: str, step: str, attempt: int, due_at: str) -> DueTimer:
+    due = dt_from_text(due_at)
+    if due is None:
+        raise SagaStoreError(f"timer of saga {saga_id} has no due time", retryable=False)
+    return DueTimer(saga_id, Timer(TimerKind(kind), step, int(attempt), due))
+
+
+def _outbox_row(row: Sequence[Any]) -> OutboxRow:
+    row_id, saga_id, message_id, exchange, routing_key, body, created_at = row
+    created = dt_from_text(created_at)
+    if created is None:
+        raise SagaStoreError(f"outbox row {row_id} has no creation time", retryable=False)
+    return OutboxRow(row_id, saga_id, OutboxMessage(message_id, exchange, routing_key,
+                                                    bytes(body)), created)
