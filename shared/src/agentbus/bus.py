@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 import time
@@ -25,11 +26,13 @@ from aio_pika.abc import (
     AbstractExchange,
     AbstractIncomingMessage,
     AbstractQueue,
+    AbstractRobustChannel,
     AbstractRobustConnection,
 )
 from tenacity import (
     AsyncRetrying,
     before_sleep_log,
+    retry_if_exception,
     retry_if_exception_type,
     stop_after_attempt,
     wait_exponential,
@@ -185,7 +188,7 @@ class Bus:
     """A live connection to the broker; create it with `async with Bus.connect(settings) as bus`."""
 
     def __init__(self, settings: Settings, connection: AbstractRobustConnection,
-                 publish_channel: AbstractChannel, metrics: BusMetrics) -> None:
+                 publish_channel: AbstractRobustChannel, metrics: BusMetrics) -> None:
         self.settings = settings
         self.metrics = metrics
         self._connection = connection
@@ -308,26 +311,35 @@ class Bus:
             app_id=self.settings.service_name,
         )
         what = f"publish to {exchange or '(default)'} with key {routing_key!r}"
+        # A lost connection or confirm is retried once the robust channel is back: at-least-once,
+        # so consumers deduplicate (task ids, saga/step/attempt). Refusals are raised at once.
         try:
-            target = await self._exchange(exchange)
-            await target.publish(amqp_message, routing_key, mandatory=mandatory,
-                                 timeout=self.settings.publish_timeout_s)
-        except Exception as exc:
+            async for attempt in AsyncRetrying(
+                stop=stop_after_attempt(self.settings.connect_attempts),
+                wait=wait_exponential(multiplier=0.1, max=self.settings.connect_backoff_max_s),
+                retry=retry_if_exception(_transient),
+                before_sleep=before_sleep_log(log, logging.WARNING),
+                reraise=True,
+            ):
+                with attempt:
+                    await self._publish_once(exchange, routing_key, amqp_message, mandatory, what)
+        except AgentBusError:
             self.metrics.published.labels(exchange=exchange, outcome="error").inc()
-            raise translate_broker_error(exc, what) from exc
+            raise
         self.metrics.published.labels(exchange=exchange, outcome="ok").inc()
 
-    async def _exchange(self, name: str) -> AbstractExchange:
-        if self._publish_channel.is_closed:
-            # A channel-level error (403, 404) closes the channel; open a fresh one for what follows.
-            self._publish_channel = await self._connection.channel(
-                publisher_confirms=True, on_return_raises=True)
-            self._exchanges.clear()
-        if name not in self._exchanges:
-            self._exchanges[name] = (
-                self._publish_channel.default_exchange if name == ""
-                else await self._publish_channel.get_exchange(name, ensure=False))
-        return self._exchanges[name]
+    async def _publish_once(self, exchange: str, routing_key: str, message: aio_pika.Message,
+                            mandatory: bool, what: str) -> None:
+        try:
+            await asyncio.wait_for(self._publish_channel.ready(), timeout=self.settings.publish_timeout_s)
+            if exchange not in self._exchanges:
+                self._exchanges[exchange] = (
+                    self._publish_channel.default_exchange if exchange == ""
+                    else await self._publish_channel.get_exchange(exchange, ensure=False))
+            await self._exchanges[exchange].publish(
+                message, routing_key, mandatory=mandatory, timeout=self.settings.publish_timeout_s)
+        except Exception as exc:
+            raise translate_broker_error(exc, what) from exc
 
     # ------------------------------------------------------------ consuming
 
@@ -338,10 +350,7 @@ class Bus:
             await channel.set_qos(prefetch_count=sub.prefetch or self.settings.prefetch)
             queue = await self._declare(channel, sub)
             consumer = _Consumer(sub, channel, queue)
-            consumer.tag = await queue.consume(
-                lambda message: self._on_message(sub, message),
-                exclusive=False,
-            )
+            consumer.tag = await queue.consume(functools.partial(self._on_message, sub))
         except AgentBusError:
             raise
         except Exception as exc:
@@ -483,6 +492,10 @@ class Bus:
             await action
         except (aiormq.exceptions.AMQPError, ConnectionError, RuntimeError) as exc:
             log.warning("could not settle a delivery (%s); the broker will redeliver it", exc)
+
+
+def _transient(exc: BaseException) -> bool:
+    return isinstance(exc, BrokerError) and exc.retryable
 
 
 def _int_header(headers: Mapping[str, Any], key: str) -> int:
