@@ -89,7 +89,10 @@ def read_incoming(message: v2.Message) -> StartRequest | SagaEvent | None:
             raise RejectMessage(f"result with task id {result.task_id!r}, which the orchestrator "
                                 "never wrote", reason="unknown_task_id")
         error = None
-        if result.status != v2.Result.STATUS_OK:
+        if result.status == v2.Result.STATUS_UNSPECIFIED and not result.HasField("error"):
+            error = ErrorInfo("no_status", "the agent's Result has no status; agents must set "
+                              "STATUS_OK or STATUS_FAILED", retryable=False)
+        elif result.status != v2.Result.STATUS_OK:
             error = ErrorInfo(
                 result.error.code or "failed",
                 result.error.message or "the agent reported a failure without a message",

@@ -117,6 +117,19 @@ def test_read_incoming_understands_starts_results_and_verdicts() -> None:
     assert read_incoming(allowed) is None
 
 
+def test_a_result_without_status_is_a_failure_that_says_why() -> None:
+    task = codec.new_envelope(v2.Task(task_id="saga-1:write:1", agent="writer", action="write"),
+                              source="orchestrator")
+    reply = result_message(task)
+    reply.result.status = v2.Result.STATUS_UNSPECIFIED
+    incoming = read_incoming(reply)
+    assert isinstance(incoming, SagaEvent)
+    assert isinstance(incoming.event, StepResult)
+    assert incoming.event.error is not None
+    assert incoming.event.error.code == "no_status"
+    assert not incoming.event.error.retryable
+
+
 def test_a_result_with_a_foreign_task_id_is_rejected() -> None:
     task = codec.new_envelope(v2.Task(task_id="not-ours", agent="writer", action="write"),
                               source="x")
