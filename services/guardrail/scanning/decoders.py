@@ -25,14 +25,18 @@ class EncodedRun:
     decoded: str
 
 
-_BASE64: Final = re.compile(r"(?<![A-Za-z0-9+/=_\-])[A-Za-z0-9+/_\-]{16,}={0,2}(?![A-Za-z0-9+/=_\-])")
+# Runs of the base64 alphabet (standard and URL-safe); a run of hex digits is one too, and is
+# decoded as hex instead. Boundaries are checked in code: a leading look-behind makes the scan slow.
+_RUN: Final = re.compile(r"[A-Za-z0-9+/_\-]{12,}={0,2}")
+_RUN_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
 _HEX_ESCAPES: Final = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){6,}")
 _UNICODE_ESCAPES: Final = re.compile(r"(?:\\u00[0-9A-Fa-f]{2}){6,}")
-_BARE_HEX: Final = re.compile(r"(?<![0-9A-Za-z])(?:0x)?(?:[0-9A-Fa-f]{2}){8,}(?![0-9A-Za-z])")
 _SPACED_HEX: Final = re.compile(r"(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{2}[ :]){7,}[0-9A-Fa-f]{2}"
                                 r"(?![0-9A-Za-z])")
+_HEX_PAIR: Final = re.compile(r"\b[0-9A-Fa-f]{2}[ :][0-9A-Fa-f]{2}[ :][0-9A-Fa-f]{2}\b")
 _URL_ENCODED: Final = re.compile(r"(?:[^\s%]*%[0-9A-Fa-f]{2}){4,}[^\s%]*")
 _PRINTABLE_EXTRA: Final = frozenset("\n\r\t")
+_HEX_CHARS: Final = frozenset("0123456789abcdefABCDEF")
 
 
 def _readable(text: str) -> bool:
@@ -60,9 +64,8 @@ def _bytes_to_text(data: bytes) -> str | None:
 
 
 def _decode_base64(run: str) -> str | None:
-    # Pure-hex or pure-letter runs are hashes and words far more often than base64.
-    if run.isalpha() or all(c in "0123456789abcdefABCDEF" for c in run):
-        return None
+    if run.isalpha():
+        return None  # a long word
     body = run.rstrip("=")
     if len(body) % 4 == 1:
         return None
@@ -88,10 +91,19 @@ def _decode_hex(digits: str) -> str | None:
 def find_encoded(text: str) -> list[EncodedRun]:
     """Every encoded run in `text` that decodes to readable text."""
     out = []
-    for m in _BASE64.finditer(text):
-        decoded = _decode_base64(m.group())
+    n = len(text)
+    for m in _RUN.finditer(text):
+        start, end = m.start(), m.end()
+        if (start and text[start - 1] in _RUN_CHARS) or (end < n and text[end] in _RUN_CHARS):
+            continue
+        run = m.group()
+        body = run[2:] if run.startswith("0x") else run
+        if len(body) % 2 == 0 and all(c in _HEX_CHARS for c in body):
+            decoded, encoding = _decode_hex(body), "hex"
+        else:
+            decoded, encoding = _decode_base64(run), "base64"
         if decoded is not None:
-            out.append(EncodedRun(m.start(), m.end(), "base64", decoded))
+            out.append(EncodedRun(start, end, encoding, decoded))
     if "\\x" in text:
         for m in _HEX_ESCAPES.finditer(text):
             decoded = _decode_hex(m.group().replace("\\x", ""))
@@ -102,11 +114,9 @@ def find_encoded(text: str) -> list[EncodedRun]:
             decoded = _decode_hex(m.group().replace("\\u00", ""))
             if decoded is not None:
                 out.append(EncodedRun(m.start(), m.end(), "unicode_escape", decoded))
-    for pattern in (_BARE_HEX, _SPACED_HEX):
-        for m in pattern.finditer(text):
-            raw = m.group()
-            digits = re.sub(r"[ :]", "", raw[2:] if raw.startswith("0x") else raw)
-            decoded = _decode_hex(digits)
+    if _HEX_PAIR.search(text):
+        for m in _SPACED_HEX.finditer(text):
+            decoded = _decode_hex(m.group().replace(" ", "").replace(":", ""))
             if decoded is not None:
                 out.append(EncodedRun(m.start(), m.end(), "hex", decoded))
     if "%" in text:

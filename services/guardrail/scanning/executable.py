@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from services.guardrail.scanning.decoders import find_encoded
+from services.guardrail.scanning.normalize import reveal_words
 from services.guardrail.scanning.types import Detection
 
 _I: Final = re.IGNORECASE
@@ -31,24 +32,37 @@ _STRONG: Final = 2
 _WEAK: Final = 1
 
 
+# Hints are lower-case tokens (letters, digits, underscores) or, for punctuation, substrings.
+_TOKEN: Final = re.compile(r"[a-z0-9_$]+")
+_WORD_HINT: Final = re.compile(r"^[a-z0-9_]+$")
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One payload shape: its kind, its pattern, the lower-case hints it needs, and its weight."""
+    """One payload shape: its kind, its pattern, the hints it needs, and its weight."""
 
     name: str
     kind: str
     pattern: re.Pattern[str]
-    hints: tuple[str, ...]
+    # The rule runs only when the text has one of these tokens or contains one of these strings;
+    # every match of the pattern necessarily contains one of them.
+    words: frozenset[str]
+    substrings: tuple[str, ...]
     weight: int = _STRONG
     check: Callable[[re.Match[str]], bool] | None = None
 
 
 def _rule(name: str, kind: str, pattern: str, hints: tuple[str, ...], *, weight: int = _STRONG,
           flags: int = _I, check: Callable[[re.Match[str]], bool] | None = None) -> Rule:
-    return Rule(name, kind, re.compile(pattern, flags), hints, weight, check)
+    words = frozenset(h for h in hints if _WORD_HINT.match(h))
+    substrings = tuple(h for h in hints if not _WORD_HINT.match(h))
+    return Rule(name, kind, re.compile(pattern, flags), words, substrings, weight, check)
 
 
 _SH: Final = r"(?:sudo\s+(?:-\S+\s+)*)?(?:/usr)?(?:/bin/)?(?:ba|z|k|da|fi|tc|c)?sh\b(?![.\-])"
+# The arguments of a download up to the pipe, with a URL or a host in them ("curl | bash" alone is
+# the name of a habit, not a payload).
+_URL_ARG: Final = r"[^\n|;]{0,300}?(?:://|\b[\w\-]+\.[a-z]{2,}\b|\d+\.\d+\.\d+\.\d+)[^\n|;]{0,300}?"
 _DANGEROUS_TARGET: Final = (
     r"(?:/|/\*|~/?\*?|\*|\.\*|\$HOME/?\*?|\$\{HOME\}/?|"
     r"/(?:bin|boot|dev|etc|home|lib|lib64|opt|root|sbin|srv|sys|usr|var)/?\*?)"
@@ -79,33 +93,40 @@ def _dropper_run(match: re.Match[str]) -> bool:
 
 SHELL_RULES: Final = (
     _rule("download_pipe_shell", "shell",
-          rf"\b(?:curl|wget|fetch)\b[^\n|;]{{0,300}}\|\s*{_SH}", ("curl", "wget", "fetch")),
+          rf"\b(?:curl|wget|fetch)\s{_URL_ARG}\|\s*{_SH}", ("curl", "wget", "fetch")),
     _rule("download_pipe_interpreter", "shell",
-          r"\b(?:curl|wget)\b[^\n|;]{0,300}\|\s*(?:sudo\s+)?(?:python[23]?|perl|ruby|php|node)"
+          rf"\b(?:curl|wget)\s{_URL_ARG}\|\s*(?:sudo\s+)?(?:python[23]?|perl|ruby|php|node)"
           r"(?:\s+-)?(?=$|[\s`'\");])(?!\s*-[mc]\b)", ("curl", "wget")),
     _rule("download_substitution", "shell",
-          r"(?:\b(?:ba|z)?sh\s+(?:-c\s+)?[\"']?\s*(?:<\(|\$\()|\beval\s+[\"']?\$\()\s*(?:curl|wget)\b",
+          r"(?:\b(?:ba|z)?sh\s+(?:-c\s+)?[\"']?\s*(?:<\(|\$\()|\beval\s+[\"']?\$\()\s*(?:curl|wget)\b"
+          r"|\$\(\s*(?:curl|wget)\s[^)\n]{0,200}?(?:://|\b[\w\-]+\.[a-z]{2,}\b)",
           ("curl", "wget")),
-    _rule("dev_tcp", "shell", r"/dev/(?:tcp|udp)/[\w.\-]+/\d+", ("/dev/tcp", "/dev/udp")),
+    _rule("runtime_exec", "shell",
+          r"\bRuntime\s*\.\s*getRuntime\s*\(\s*\)\s*\.\s*exec\s*\(|\bProcessBuilder\s*\(\s*[\"']"
+          r"(?:/bin/)?(?:ba)?sh\b|\bchild_process[\"']?\s*\)?\s*\.\s*(?:exec|execSync|spawn)\s*\("
+          r"|\b(?:execSync|spawnSync)\s*\(\s*[\"'`]|\bproc_open\s*\(|\bshell_exec\s*\(|\bpassthru\s*\(",
+          ("runtime", "processbuilder", "child_process", "execsync", "spawnsync", "proc_open", "shell_exec", "passthru")),
+    _rule("dev_tcp", "shell", r"/dev/(?:tcp|udp)/[\w.\-]+/\d+", ("tcp", "udp")),
     _rule("netcat_exec", "shell",
           r"\b(?:nc|ncat|netcat)\b[^\n;|]{0,120}?\s-[a-z]*[ec]\s+\S*(?:sh|cmd(?:\.exe)?|powershell)\b",
-          ("nc", "netcat")),
+          ("nc", "ncat", "netcat")),
     _rule("interactive_shell_redirect", "shell", r"\b(?:ba|z)?sh\s+-i\s*(?:[0-9]?[<>]&?|&>)",
-          ("sh -i",)),
+          ("sh", "bash", "zsh")),
     _rule("mkfifo_shell", "shell", r"\bmkfifo\b[^\n]{0,160}\b(?:nc|ncat|netcat|telnet|openssl)\b",
           ("mkfifo",)),
     _rule("socat_exec", "shell", r"\bsocat\b[^\n]{0,200}\bexec:", ("socat",)),
     _rule("script_reverse_shell", "shell",
           r"\b(?:python[23]?\s+-c|perl\s+-e|php\s+-r|ruby\s+-rsocket\s+-e)\s+[\"'][^\n]{0,400}?"
-          r"(?:pty\.spawn|socket\.socket|dup2|fsockopen|IO::Socket|TCPSocket|exec\s*\(\s*[\"']/bin/)",
-          ("python", "perl", "php", "ruby")),
+          r"(?:pty\.spawn|socket\.socket|dup2|fsockopen|IO::Socket|TCPSocket|use\s+Socket|PF_INET"
+          r"|exec\s*\(\s*[\"']/bin/)",
+          ("python", "python2", "python3", "perl", "php", "ruby")),
     _rule("rm_rf_root", "shell",
-          rf"\brm\s+(?P<flags>(?:--?[\w\-]+\s+)+){_DANGEROUS_TARGET}", ("rm ",),
+          rf"\brm\s+(?P<flags>(?:--?[\w\-]+\s+)+){_DANGEROUS_TARGET}", ("rm",),
           check=_rm_flags_recursive_force),
-    _rule("no_preserve_root", "shell", r"--no-preserve-root\b", ("no-preserve-root",)),
+    _rule("no_preserve_root", "shell", r"--no-preserve-root\b", ("preserve",)),
     _rule("fork_bomb", "shell",
           r"(?P<f>[A-Za-z_]\w*|:)\s*\(\s*\)\s*\{\s*(?P=f)\s*\|\s*(?P=f)\s*&\s*\}\s*;?\s*(?P=f)"
-          r"|%0\s*\|\s*%0", ("()", "%0")),
+          r"|%0\s*\|\s*%0", ("{", "%0")),
     _rule("chmod_run", "shell",
           r"\bchmod\s+(?:[ugoa]*\+[rw]*x[rw]*|[0-7]*[1357][0-7]{0,2})\s+(?P<path>[\w./~\-]+)"
           r"[^\n]{0,80}?(?:&&|;|\|\||\n)\s*(?:sudo\s+)?(?:nohup\s+)?(?:\./)?(?P=path)"
@@ -115,13 +136,13 @@ SHELL_RULES: Final = (
           r"\bdd\s+if=/dev/(?:zero|u?random)\s+of=/dev/(?:sd|hd|nvme|xvd|vd|mmcblk)"
           r"|\bmkfs(?:\.\w+)?\s+(?:-\S+\s+)*/dev/|>\s*/dev/sd[a-z]\b|\bshred\b[^\n]{0,60}/dev/sd"
           r"|\bformat\s+c:(?=$|\s|/)|\brd\s+/s\s+/q\s+c:\\",
-          ("dd ", "mkfs", "/dev/sd", "shred", "format c:", "rd /s")),
+          ("dd", "mkfs", "shred", "format", "rd", "/dev/sd")),
     _rule("credential_read", "shell",
           r"\b(?:cat|less|more|head|tail|type|base64|strings|xxd)\s+(?:~|\$HOME|/root|/home/[\w.\-]+)?/?"
           r"(?:\.aws/credentials|\.ssh/id_[a-z0-9]+(?!\.pub)|\.netrc|\.docker/config\.json"
           r"|\.kube/config|\.git-credentials)\b"
           r"|\b(?:cat|less|more|head|tail|strings)\s+/etc/(?:shadow|sudoers|master\.passwd|passwd)\b",
-          (".aws", ".ssh", "netrc", ".docker", ".kube", "git-credentials", "/etc/")),
+          ("credentials", "ssh", "netrc", "docker", "kube", "shadow", "sudoers", "passwd")),
     _rule("persistence", "shell",
           r">>?\s*(?:~|\$HOME|/root)?/?\.ssh/authorized_keys\b"
           r"|\bcrontab\b[^\n]{0,120}(?:curl|wget|\bnc\b|/dev/tcp)"
@@ -138,10 +159,9 @@ PYTHON_RULES: Final = (
           ("os",)),
     _rule("subprocess_shell", "python",
           r"\bsubprocess\s*\.\s*\w+\s*\((?:[^()]|\([^()]*\)){0,400}?\bshell\s*=\s*(?:True|1)\b",
-          ("shell",)),
+          ("subprocess",)),
     _rule("subprocess_getoutput", "python",
-          r"\b(?:subprocess|commands)\s*\.\s*(?:getoutput|getstatusoutput)\s*\(", ("getoutput",
-                                                                                   "getstatusoutput")),
+          r"\b(?:subprocess|commands)\s*\.\s*(?:getoutput|getstatusoutput)\s*\(", ("getoutput", "getstatusoutput")),
     _rule("eval_exec", "python", r"(?<![\w.$])(?:eval|exec)\s*\(\s*(?!\)|\d+\s*\))",
           ("eval", "exec")),
     _rule("dunder_import", "python",
@@ -151,7 +171,7 @@ PYTHON_RULES: Final = (
           r"\b(?:c?pickle|dill|marshal|jsonpickle|cloudpickle)\s*\.\s*(?:loads?|decode|Unpickler)\s*\("
           r"|\byaml\s*\.\s*(?:unsafe_load|load)\s*\([^)]{0,200}?Loader\s*=\s*(?:yaml\.)?"
           r"(?:Unsafe)?Loader\b|\byaml\s*\.\s*unsafe_load\s*\(",
-          ("pickle", "dill", "marshal", "yaml")),
+          ("pickle", "cpickle", "dill", "marshal", "jsonpickle", "cloudpickle", "yaml")),
     _rule("pty_dup2", "python", r"\bpty\s*\.\s*spawn\s*\(|\bos\s*\.\s*dup2\s*\(", ("pty", "dup2")),
     _rule("compile_exec", "python", r"\bcompile\s*\([^\n]{0,200}?,\s*[\"']exec[\"']\s*\)",
           ("compile",)),
@@ -164,9 +184,9 @@ SQL_RULES: Final = (
     _rule("tautology", "sql_injection",
           rf"{_QUOTE}\s*\)?\s*(?:or|and|\|\||&&)\s+(?:{_QUOTE}?(?P<a>\w+){_QUOTE}?\s*(?:=|like)\s*"
           rf"{_QUOTE}?(?P=a)\b|\d+\s*[<>]\s*\d+\b|true\b|not\s+false\b)",
-          ("or", "and", "||", "&&")),
+          ("like", "true", "false", "=", "<", ">")),
     _rule("numeric_tautology", "sql_injection", r"(?<![\w.])(?:\d+\s+|\)\s*)or\s+(?P<n>\d+)\s*=\s*(?P=n)\b",
-          ("or",)),
+          ("=",)),
     _rule("quote_comment", "sql_injection",
           rf"\w{_QUOTE}\)?\s*(?:--(?=[\s\-]|$)|\#(?=\s|$)|/\*)", ("--", "#", "/*")),
     _rule("stacked_query", "sql_injection",
@@ -175,7 +195,7 @@ SQL_RULES: Final = (
     _rule("stacked_after_number", "sql_injection",
           r"(?<![\w.])\d+\s*\)*\s*;\s*(?:drop|truncate)\s+(?:table|database|schema)\s+[\w.`\"\[\]]+"
           r"|(?<![\w.])\d+\s*\)*\s*;\s*(?:delete\s+from|shutdown|exec(?:ute)?\s+xp_)\b",
-          ("drop", "truncate", "delete", "shutdown", "exec")),
+          ("drop", "truncate", "delete", "shutdown", "exec", "execute")),
     _rule("drop_commented", "sql_injection",
           r";\s*(?:drop\s+(?:table|database|schema)|truncate\s+table|delete\s+from)\s+[\w.`\"\[\]]+"
           r"\s*;?\s*(?:--|#|/\*)", ("drop", "truncate", "delete")),
@@ -188,8 +208,7 @@ SQL_RULES: Final = (
           rf"(?:{_QUOTE}|\)|\b(?:or|and))\s*(?:\(?\s*select\s+)?(?:sleep|pg_sleep|benchmark)\s*\(\s*\d"
           r"|\bwaitfor\s+delay\s+['\"]\d|\bxp_cmdshell\b|\bload_file\s*\(\s*['\"]"
           r"|\binto\s+(?:out|dump)file\s+['\"]|;\s*shutdown\s*(?:--|#|;|$)",
-          ("sleep", "benchmark", "waitfor", "xp_cmdshell", "load_file", "outfile", "dumpfile",
-           "shutdown")),
+          ("sleep", "pg_sleep", "benchmark", "waitfor", "xp_cmdshell", "load_file", "outfile", "dumpfile", "shutdown")),
 )
 
 _PS_DOWNLOAD: Final = (r"(?:iwr|irm|invoke-webrequest|invoke-restmethod|wget|curl|"
@@ -197,12 +216,12 @@ _PS_DOWNLOAD: Final = (r"(?:iwr|irm|invoke-webrequest|invoke-restmethod|wget|cur
 POWERSHELL_RULES: Final = (
     _rule("iex_download", "powershell",
           rf"\b(?:iex|invoke-expression)\b\s*\(?\s*\(?\s*(?:{_PS_DOWNLOAD}\b|\[(?:system\.)?text\."
-          r"encoding\]|\[(?:system\.)?convert\]|\$\w+)", ("iex", "invoke-expression")),
+          r"encoding\]|\[(?:system\.)?convert\]|\$\w+)", ("iex", "invoke")),
     _rule("download_pipe_iex", "powershell",
           rf"\b{_PS_DOWNLOAD}\b[^\n]{{0,300}}?\|\s*(?:iex|invoke-expression)\b",
-          ("iex", "invoke-expression")),
+          ("iex", "invoke")),
     _rule("webclient_download", "powershell",
-          r"\.download(?:string|file|data)(?:async)?\s*\(\s*['\"]?https?://", ("download",)),
+          r"\.download(?:string|file|data)(?:async)?\s*\(\s*['\"]?https?://", ("downloadstring", "downloadfile", "downloaddata", "downloadstringasync", "downloadfileasync", "downloaddataasync")),
     _rule("encoded_command", "powershell",
           r"\b(?:powershell|pwsh)(?:\.exe)?\b[^\n|]{0,200}?\s[\-/](?:e|ec|en|enc|enco|encod|encode"
           r"|encoded|encodedc\w*)\s+[A-Za-z0-9+/=]{12,}", ("powershell", "pwsh")),
@@ -214,7 +233,7 @@ POWERSHELL_RULES: Final = (
     _rule("offensive_cmdlets", "powershell",
           r"\binvoke-(?:mimikatz|shellcode|reflectivepeinjection|tokenmanipulation|powershelltcp)\b"
           r"|\bnew-object\s+(?:system\.)?net\.sockets\.tcpclient\b",
-          ("invoke-", "tcpclient")),
+          ("invoke", "tcpclient")),
 )
 
 ENCODED_RULES: Final = (
@@ -224,33 +243,42 @@ ENCODED_RULES: Final = (
           r"\b(?:exec|eval)\s*\(\s*(?:base64\s*\.\s*b(?:64|32|16|85)decode|codecs\s*\.\s*decode"
           r"|bytes\s*\.\s*fromhex|zlib\s*\.\s*decompress|binascii\s*\.\s*unhexlify|atob"
           r"|String\s*\.\s*fromCharCode)\s*\(",
-          ("b64decode", "b32decode", "codecs", "fromhex", "zlib", "unhexlify", "atob",
-           "fromcharcode")),
+          ("b64decode", "b32decode", "b16decode", "b85decode", "codecs", "fromhex", "zlib", "unhexlify", "atob", "fromcharcode")),
     _rule("hex_pipe_shell", "encoded",
           rf"\b(?:printf|echo\s+-e|xxd\s+-r\s+-p)\b[^\n|]{{0,400}}\|\s*{_SH}", ("printf", "echo", "xxd")),
 )
 
 _W: Final = r"\s+"
 _OVERRIDE_VERB: Final = (
-    r"(?:ignore|disregard|forget|override|overrule|bypass|discard|abandon|skip|set\s+aside"
+    r"(?<!n't )(?<!not )(?<!never )"  # "don't forget the previous rules" is a reminder
+    r"(?:ignore|disregard|forget|override|overrule|bypass|discard|abandon|set\s+aside|overlook"
+    r"|neglect|never\s*mind|throw\s+(?:away|out)|erase|nullify"
     r"|pay\s+no\s+attention\s+to|do\s+not\s+(?:follow|obey)|don'?t\s+(?:follow|obey|listen\s+to)"
     r"|stop\s+following)")
 _INSTRUCTION_NOUN: Final = (
-    r"(?:instructions?|guidance|guidelines?|directives?|rules|prompts?|commands|constraints"
+    r"(?:instructions?|guidance|guidelines?|directives?|rules|prompts?|constraints"
     r"|restrictions|programming|polic(?:y|ies)|safeguards|guardrails|system\s+messages?)\b")
 _TEMPORAL: Final = (r"(?:previous|prior|above|earlier|preceding|foregoing|former|original|initial"
-                    r"|existing|old|current|system|developer|operator|given|safety|default)")
+                    r"|old|system|developer|operator)")
 PROMPT_RULES: Final = (
     _rule("override_previous", "prompt_injection",
           rf"\b{_OVERRIDE_VERB}{_W}(?:(?:all|any|every|each|the|of|these|those|your|its){_W}){{0,3}}"
           rf"{_TEMPORAL}{_W}(?:(?:and|or|&|/){_W}\w+{_W})?(?:{_TEMPORAL}{_W})?"
           rf"(?:(?:ai|system|safety|model){_W})?{_INSTRUCTION_NOUN}",
-          ("ignore", "disregard", "forget", "override", "overrule", "bypass", "discard", "abandon",
-           "skip", "aside", "attention", "follow", "obey")),
+          ("ignore", "disregard", "forget", "override", "overrule", "bypass", "discard", "abandon", "aside", "overlook", "neglect", "mind", "nevermind", "throw", "erase", "nullify", "attention", "follow", "obey", "listen", "following")),
     _rule("override_yours", "prompt_injection",
           rf"\b{_OVERRIDE_VERB}{_W}(?:(?:all|any)(?:{_W}of)?{_W})?(?:your|all|any|every){_W}"
           rf"(?:\w+{_W})?{_INSTRUCTION_NOUN}",
-          ("ignore", "disregard", "forget", "override", "bypass", "discard", "follow", "obey")),
+          ("ignore", "disregard", "forget", "override", "overrule", "bypass", "discard", "abandon", "aside", "overlook", "neglect", "mind", "nevermind", "throw", "erase", "nullify", "attention", "follow", "obey", "listen", "following")),
+    # The same override in the languages our agents most often relay (de, fr, es, it, pt, nl).
+    _rule("override_previous_i18n", "prompt_injection",
+          r"\bignorier(?:e|en)?\s+(?:alle\s+|die\s+)?(?:vorherigen|bisherigen|obigen|vorangegangenen)"
+          r"\s+(?:anweisungen|instruktionen|regeln)|\bignore[zr]?\s+(?:toutes\s+)?(?:les\s+)?"
+          r"(?:instructions|consignes|r[eè]gles)\s+(?:pr[eé]c[eé]dentes|ant[eé]rieures)"
+          r"|\bignor(?:a|e|ar)\s+(?:todas\s+|todos\s+)?(?:las\s+|os\s+|as\s+|le\s+)?"
+          r"(?:instrucciones|instru[cç][oõ]es|istruzioni|regras|reglas)\s+(?:anteriores|precedenti"
+          r"|previas)|\bnegeer\s+(?:alle\s+)?(?:vorige|eerdere)\s+(?:instructies|regels)",
+          ("ignoriere", "ignorieren", "ignorier", "ignore", "ignorez", "ignorer", "ignora", "ignorar", "negeer")),
     _rule("forget_everything", "prompt_injection",
           rf"\bforget{_W}(?:everything|all|anything){_W}(?:(?:that{_W})?you{_W}(?:were|have{_W}been"
           rf"|'ve{_W}been|got|was){_W}(?:told|taught|instructed|given|asked)|(?:above|before"
@@ -260,10 +288,10 @@ PROMPT_RULES: Final = (
           rf"{_W}are){_W}|role-?play{_W}as{_W}|you{_W}will{_W}be{_W})(?:DAN\b|STAN\b|DUDE\b|AIM\b"
           rf"|an?{_W}(?:unrestricted|unfiltered|uncensored|jailbroken|unaligned|amoral|evil)\b"
           rf"|an?{_W}AI{_W}(?:without|with{_W}no){_W}(?:any{_W})?(?:restrictions|limits|rules"
-          rf"|filters|guidelines))", ("you are", "act", "pretend", "play", "you will be")),
+          rf"|filters|guidelines))", ("dan", "stan", "dude", "aim", "unrestricted", "unfiltered", "uncensored", "jailbroken", "unaligned", "amoral", "evil", "without", "no")),
     _rule("do_anything_now", "prompt_injection",
           rf"\bdo{_W}anything{_W}now\b|\b(?:developer|god|jailbreak|dan){_W}mode{_W}(?:enabled"
-          rf"|on|activated|unlocked)\b", ("anything now", "mode")),
+          rf"|on|activated|unlocked)\b", ("anything", "mode")),
     _rule("reveal_your_prompt", "prompt_injection",
           rf"\b(?:reveal|print|show|output|repeat|dump|leak|display|disclose|share|send|give|tell"
           rf"|return|recite|reply(?:{_W}only)?{_W}with|respond(?:{_W}only)?{_W}with|copy)"
@@ -271,14 +299,14 @@ PROMPT_RULES: Final = (
           rf"|contents?|of))*{_W}your{_W}(?:system{_W}prompt|system{_W}message|initial{_W}"
           rf"(?:prompt|instructions)|hidden{_W}(?:prompt|instructions)|(?:original{_W})?"
           rf"instructions|developer{_W}(?:prompt|message)|prompt)\b",
-          ("your",)),
+          ("prompt", "instructions", "message")),
     _rule("prompt_replaced", "prompt_injection",
           rf"\b(?:your|the)(?:{_W}(?:previous|current|original|old))?{_W}system{_W}prompt"
           rf"{_W}(?:has|is|was)(?:{_W}been)?{_W}(?:updated|revoked|changed|replaced|overridden"
           rf"|overwritten|disabled|removed|lifted|suspended|cancell?ed|void)"
           rf"|\byour{_W}(?:instructions|guidelines|rules|restrictions){_W}(?:have|are)(?:{_W}been)?"
           rf"{_W}(?:updated|revoked|changed|replaced|overridden|lifted|removed|suspended)",
-          ("system prompt", "your")),
+          ("updated", "revoked", "changed", "replaced", "overridden", "overwritten", "disabled", "removed", "lifted", "suspended", "cancelled", "canceled", "void")),
     _rule("system_prompt_banner", "prompt_injection",
           rf"#{{2,}}\s*(?:new{_W}|updated{_W})?system{_W}(?:prompt|message|instructions?)\s*#{{2,}}"
           rf"|\bsystem{_W}override\b|<\|(?:im_start|im_end|system|endoftext)\|>",
@@ -287,41 +315,43 @@ PROMPT_RULES: Final = (
           rf"\b(?:api{_W}keys?|passwords?|credentials|secrets|tokens|private{_W}keys)"
           rf"(?:{_W}(?:and|or){_W}\w+(?:{_W}\w+)?)?{_W}(?:that{_W})?you{_W}(?:have{_W}access"
           rf"{_W}to|know|can{_W}(?:see|access)|(?:have{_W})?stored)",
-          ("you",)),
+          ("access", "know", "see", "stored")),
     _rule("tool_call_markup", "prompt_injection",
           r"<\s*tool_call\s*>|\[\[\s*tool\s*:|<\s*function_calls?\s*>|<\s*invoke\s+name\s*=",
-          ("tool", "function_call", "invoke")),
+          ("tool_call", "tool", "function_call", "function_calls", "invoke")),
     _rule("agent_must_run", "prompt_injection",
           rf"\b(?:the{_W})?(?:agent|assistant|model|ai|llm){_W}(?:must|should|shall|will)"
           rf"(?:{_W}(?:silently|now|immediately|quietly))?{_W}(?:run|execute|call|invoke|perform)"
           rf"{_W}(?:this|these|the{_W}following){_W}(?:tool|function|command)",
-          ("must", "should", "shall", "will")),
+          ("tool", "function", "command")),
     # Weak cues: common in legitimate text alone, telling together.
     _rule("system_tag", "prompt_injection",
           r"<\s*/?\s*(?:system|sys|system_prompt|instructions?)\s*>|\[\s*/?\s*(?:system|SYS|INST)\s*\]"
-          r"|(?:^|\n)\s*system\s*:", ("system", "sys", "inst"), weight=_WEAK),
+          r"|(?:^|\n)\s*system\s*:", ("system", "sys", "system_prompt", "instruction", "instructions", "inst"), weight=_WEAK),
     _rule("new_instructions", "prompt_injection",
           rf"\b(?:new|updated|revised|additional|real|true){_W}(?:system{_W})?(?:instructions?|prompt"
           rf"|polic(?:y|ies)|rules|directives?|orders)(?:{_W}from{_W}(?:the{_W})?(?:administrator|admin"
-          rf"|developer|operator|system|owner))?\s*:", ("new", "updated", "revised", "additional",
-                                                         "real", "true"), weight=_WEAK),
+          rf"|developer|operator|system|owner))?\s*:", ("instruction", "instructions", "prompt", "policy", "policies", "rules", "directive", "directives", "orders"), weight=_WEAK),
+    _rule("your_new_task", "prompt_injection",
+          rf"\byour{_W}(?:new|real|actual|true|only){_W}(?:task|job|role|goal|objective|mission"
+          rf"|instructions?|purpose){_W}(?:is|are|:)", ("new", "real", "actual", "true", "only"), weight=_WEAK),
     _rule("supersedes", "prompt_injection",
           rf"\b(?:this|these|it){_W}(?:supersedes?|overrides?|replaces?|takes?{_W}precedence{_W}over)"
           rf"{_W}(?:all{_W}|any{_W})?(?:the{_W})?(?:earlier|previous|prior|other|existing|original)"
           rf"{_W}(?:rules|instructions|guidance|guidelines|directives|prompts?)",
-          ("supersede", "override", "replace", "precedence"), weight=_WEAK),
+          ("supersede", "supersedes", "override", "overrides", "replace", "replaces", "precedence"), weight=_WEAK),
     _rule("conceal_from_user", "prompt_injection",
           rf"\b(?:do{_W}not|don'?t|never|without)(?:{_W}ever)?{_W}(?:mention(?:ing)?|reveal(?:ing)?"
           rf"|tell(?:ing)?|disclos(?:e|ing)|inform(?:ing)?|alert(?:ing)?|notify(?:ing)?)"
           rf"(?:{_W}(?:this|these|that|any{_W}of{_W}this|about{_W}this|it))?(?:{_W}(?:change|instruction"
           rf"|message|note|step|action|request)s?)?(?:{_W}(?:to|with))?{_W}(?:the{_W})?(?:user|human"
-          rf"|operator|customer)\b", ("user", "human", "operator", "customer"), weight=_WEAK),
+          rf"|operator|customer)\b", ("mention", "mentioning", "reveal", "revealing", "tell", "telling", "disclose", "disclosing", "inform", "informing", "alert", "alerting", "notify", "notifying"), weight=_WEAK),
     _rule("function_call_json", "prompt_injection", r"[\"'](?:function_call|tool_calls?)[\"']\s*:",
-          ("function_call", "tool_call"), weight=_WEAK),
+          ("function_call", "tool_call", "tool_calls"), weight=_WEAK),
     _rule("run_this_call", "prompt_injection",
           rf"\b(?:execute|run|call|invoke|perform){_W}(?:this|the{_W}following|these){_W}"
           rf"(?:function|tool)(?:{_W}calls?)?\b|\bcall{_W}the{_W}(?:tool|function){_W}\W?[\w.\-]+\W?"
-          rf"{_W}with\b", ("execute", "run", "call", "invoke", "perform"), weight=_WEAK),
+          rf"{_W}with\b", ("function", "tool"), weight=_WEAK),
     _rule("assistant_turn", "prompt_injection",
           r"(?:^|[\s.])(?:assistant|ai|agent|model)\s*:\s*(?:before|ignore|now|from\s+now|new|you)",
           ("assistant", "ai", "agent", "model"), weight=_WEAK),
@@ -334,47 +364,103 @@ PROMPT_RULES: Final = (
     _rule("list_secrets", "prompt_injection",
           rf"\b(?:list|print|reveal|send|give|share|dump|output|show|tell){_W}(?:me{_W})?(?:every|all"
           rf"|any)(?:{_W}of{_W}(?:the|your))?{_W}(?:api{_W}keys?|passwords?|secrets|credentials|tokens"
-          rf"|private{_W}keys)\b", ("key", "password", "secret", "credential", "token"),
+          rf"|private{_W}keys)\b", ("key", "keys", "password", "passwords", "secrets", "credentials", "tokens"),
           weight=_WEAK),
     _rule("from_now_on", "prompt_injection",
           rf"\bfrom{_W}now{_W}on,?{_W}(?:you{_W})?(?:will|must|are|shall|should|only|always|never"
-          rf"|respond|reply|act|answer|ignore)\b", ("from now on",), weight=_WEAK),
+          rf"|respond|reply|act|answer|ignore)\b", ("now",), weight=_WEAK),
     _rule("no_limits", "prompt_injection",
           rf"\bstay{_W}in{_W}character\b|\bnever{_W}refuses?\b|\b(?:with{_W})?no{_W}(?:content{_W})?"
           rf"(?:polic(?:y|ies)|restrictions|filters)\b|\bwithout{_W}(?:any{_W})?(?:restrictions"
           rf"|filters|limitations|censorship)\b|\bjailbr(?:oken|eak)\b",
-          ("character", "refuse", "no ", "without", "jailbr"), weight=_WEAK),
+          ("character", "refuse", "refuses", "policy", "policies", "restrictions", "filters", "limitations", "censorship", "jailbroken", "jailbreak"), weight=_WEAK),
 )
 
-RULES: Final = (SHELL_RULES + PYTHON_RULES + SQL_RULES + POWERSHELL_RULES + ENCODED_RULES
-                + PROMPT_RULES)
 PROMPT_THRESHOLD: Final = 2
 
 
-def _match_rules(text: str, lower: str) -> list[Detection]:
+NON_PROMPT_RULES: Final = SHELL_RULES + PYTHON_RULES + SQL_RULES + POWERSHELL_RULES + ENCODED_RULES
+
+
+class _Gate:
+    """What a text offers the rule hints: its lower-cased form and its set of tokens."""
+
+    __slots__ = ("lower", "tokens")
+
+    def __init__(self, text: str) -> None:
+        self.lower = text.lower()
+        self.tokens = frozenset(_TOKEN.findall(self.lower))
+
+
+class RuleSet:
+    """Rules indexed by their hints, so a text selects the few rules worth running in one pass."""
+
+    def __init__(self, rules: tuple[Rule, ...]) -> None:
+        self.rules = rules
+        by_word: dict[str, list[int]] = {}
+        by_substring: dict[str, list[int]] = {}
+        for i, rule in enumerate(rules):
+            for word in rule.words:
+                by_word.setdefault(word, []).append(i)
+            for substring in rule.substrings:
+                by_substring.setdefault(substring, []).append(i)
+        self._by_word = {w: tuple(ids) for w, ids in by_word.items()}
+        self._words = frozenset(by_word)
+        self._by_substring = tuple((s, tuple(ids)) for s, ids in by_substring.items())
+
+    def select(self, gate: _Gate) -> list[Rule]:
+        """The rules whose hints occur in the text, in declaration order."""
+        chosen: set[int] = set()
+        for word in gate.tokens & self._words:
+            chosen.update(self._by_word[word])
+        lower = gate.lower
+        for substring, ids in self._by_substring:
+            if substring in lower:
+                chosen.update(ids)
+        return [self.rules[i] for i in sorted(chosen)]
+
+
+_NON_PROMPT: Final = RuleSet(NON_PROMPT_RULES)
+_PROMPT: Final = RuleSet(PROMPT_RULES)
+
+
+def _match_rules(text: str, rules: RuleSet, gate: _Gate) -> tuple[list[Detection], int]:
     found: list[Detection] = []
-    prompt: list[Detection] = []
-    prompt_weight = 0
-    for rule in RULES:
-        if not any(hint in lower for hint in rule.hints):
-            continue
+    weight = 0
+    for rule in rules.select(gate):
         matched = False
         for m in rule.pattern.finditer(text):
             if rule.check is not None and not rule.check(m):
                 continue
             matched = True
-            target = prompt if rule.kind == "prompt_injection" else found
-            target.append(Detection(rule.kind, m.start(), m.end(), rule.name))
-        if matched and rule.kind == "prompt_injection":
-            prompt_weight += rule.weight
-    if prompt_weight >= PROMPT_THRESHOLD:
-        found.extend(prompt)
-    return found
+            found.append(Detection(rule.kind, m.start(), m.end(), rule.name))
+        if matched:
+            weight += rule.weight
+    return found, weight
+
+
+def _prompt_injections(text: str, gate: _Gate) -> list[Detection]:
+    # Phrases are matched on a view with letter spacing and leetspeak undone.
+    view = reveal_words(text, gate.tokens)
+    if view.changed:
+        gate = _Gate(view.text)
+    found, weight = _match_rules(view.text, _PROMPT, gate)
+    if weight < PROMPT_THRESHOLD:
+        return []
+    if not view.changed:
+        return found
+    out = []
+    for d in found:
+        start, end = view.to_original(d.start, d.end)
+        out.append(Detection(d.type, start, end, d.value))
+    return out
 
 
 def find_executables(text: str, *, depth: int = 0) -> list[Detection]:
     """Executable payloads in `text`, including those hidden in encoded runs (kind `encoded`)."""
-    found = _match_rules(text, text.lower())
+    gate = _Gate(text)
+    found, _ = _match_rules(text, _NON_PROMPT, gate)
+    found.extend(_prompt_injections(text, gate))
     if depth < MAX_DECODE_DEPTH:
         for run in find_encoded(text):
             inner = find_executables(run.decoded, depth=depth + 1)

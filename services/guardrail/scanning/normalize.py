@@ -75,71 +75,140 @@ class _FoldCache(dict[str, str]):
 _FOLD: Final = _FoldCache()
 
 
-class NormalizedText:
-    """A normalised copy of a text and the map from its offsets back to the original's."""
+class OffsetMap:
+    """A text derived from an original by replacing some pieces, and the map back to the original."""
 
-    __slots__ = ("_lengths", "_norm_starts", "_orig_starts", "original", "text")
+    __slots__ = ("_norm_starts", "_norm_lengths", "_orig_lengths", "_orig_starts", "original",
+                 "text")
 
-    def __init__(self, original: str) -> None:
+    def __init__(self, original: str,
+                 replacements: list[tuple[int, int, str]] | None = None) -> None:
+        """Apply `(start, end, new_text)` replacements (sorted, disjoint) to `original`."""
         self.original = original
-        # Replacements, in order: where each one starts in the normalised text, which original
-        # character it replaced, and how many normalised characters it produced (0 if removed).
+        # Per replacement: where it starts in the derived text and how long it is there, where
+        # the piece it replaced starts in the original and how long that piece was.
         self._norm_starts: list[int] = []
+        self._norm_lengths: list[int] = []
         self._orig_starts: list[int] = []
-        self._lengths: list[int] = []
-        if original.isascii():
+        self._orig_lengths: list[int] = []
+        if not replacements:
             self.text = original
             return
         pieces: list[str] = []
         last = 0
         norm_pos = 0
-        fold = _FOLD
-        for match in _NON_ASCII.finditer(original):
-            run_start = match.start()
-            for offset, char in enumerate(match.group()):
-                folded = fold[char]
-                if folded == char:
-                    continue
-                orig_pos = run_start + offset
-                pieces.append(original[last:orig_pos])
-                norm_pos += orig_pos - last
-                pieces.append(folded)
-                self._norm_starts.append(norm_pos)
-                self._orig_starts.append(orig_pos)
-                self._lengths.append(len(folded))
-                norm_pos += len(folded)
-                last = orig_pos + 1
-        if not self._norm_starts:
-            self.text = original
-            return
+        for start, end, new in replacements:
+            pieces.append(original[last:start])
+            norm_pos += start - last
+            pieces.append(new)
+            self._norm_starts.append(norm_pos)
+            self._norm_lengths.append(len(new))
+            self._orig_starts.append(start)
+            self._orig_lengths.append(end - start)
+            norm_pos += len(new)
+            last = end
         pieces.append(original[last:])
         self.text = "".join(pieces)
 
     @property
     def changed(self) -> bool:
-        """True when normalisation changed anything."""
+        """True when anything was replaced."""
         return bool(self._norm_starts)
 
-    def _original_index(self, pos: int) -> int:
-        # The original character that produced normalised character `pos`.
+    def _piece(self, pos: int) -> tuple[int, int]:
+        # The original piece [start, end) that produced derived character `pos`.
         i = bisect_right(self._norm_starts, pos) - 1
         if i < 0:
-            return pos
+            return pos, pos + 1
         norm_start = self._norm_starts[i]
-        if pos < norm_start + self._lengths[i]:
-            return self._orig_starts[i]
-        return self._orig_starts[i] + 1 + (pos - norm_start - self._lengths[i])
+        orig_start = self._orig_starts[i]
+        if pos < norm_start + self._norm_lengths[i]:
+            return orig_start, orig_start + self._orig_lengths[i]
+        orig = orig_start + self._orig_lengths[i] + (pos - norm_start - self._norm_lengths[i])
+        return orig, orig + 1
 
     def to_original(self, start: int, end: int) -> tuple[int, int]:
-        """Map a half-open span of the normalised text to the original text."""
+        """Map a half-open span of the derived text to the original text."""
         if not self._norm_starts:
             return start, end
         if end <= start:
-            pos = self._original_index(start) if start < len(self.text) else len(self.original)
+            pos = self._piece(start)[0] if start < len(self.text) else len(self.original)
             return pos, pos
-        return self._original_index(start), self._original_index(end - 1) + 1
+        return self._piece(start)[0], self._piece(end - 1)[1]
+
+
+class NormalizedText(OffsetMap):
+    """A normalised copy of a text and the map from its offsets back to the original's."""
+
+    __slots__ = ()
+
+    def __init__(self, original: str) -> None:
+        if original.isascii():
+            super().__init__(original)
+            return
+        replacements = []
+        fold = _FOLD
+        for match in _NON_ASCII.finditer(original):
+            run_start = match.start()
+            for offset, char in enumerate(match.group()):
+                folded = fold[char]
+                if folded != char:
+                    pos = run_start + offset
+                    replacements.append((pos, pos + 1, folded))
+        super().__init__(original, replacements)
 
 
 def normalize(text: str) -> NormalizedText:
     """Normalise a text for scanning; see the module docstring for what changes."""
     return NormalizedText(text)
+
+
+# --- a lossy word-level view for phrase detectors ---------------------------------------------
+
+# `i g n o r e`, `i.g.n.o.r.e`: letters separated by single spacers.
+_SPACED_LETTERS: Final = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z][ .\-_*]){3,}[A-Za-z](?![A-Za-z0-9])")
+# `1gn0r3 pr3v10us`, `$ystem`: digits and dollars standing in for letters inside words.
+_LEET_TOKEN: Final = re.compile(r"(?<![A-Za-z0-9$])[A-Za-z0-9$]*[013457$][A-Za-z0-9$]*")
+_LEET: Final = str.maketrans("013457$", "oieasts")
+_LEET_CHARS: Final = frozenset("013457$")
+_HEX_DIGITS: Final = frozenset("0123456789abcdefABCDEF")
+_SINGLE_LETTERS: Final = frozenset("abcdefghijklmnopqrstuvwxyz")
+_WORD_TOKEN: Final = re.compile(r"[a-z0-9_$]+")
+
+
+def _is_leet(token: str) -> bool:
+    if all(c in _HEX_DIGITS for c in token):
+        return False  # hashes and ids
+    letters = sum(c.isalpha() for c in token)
+    leet = [i for i, c in enumerate(token) if not c.isalpha()]
+    if letters < 2 or not leet or any(token[i] not in _LEET_CHARS for i in leet):
+        return False
+    # `python3`, `ipv4`: one trailing digit is a name, not a disguise.
+    return len(leet) >= 2 or leet[0] < len(token) - 1
+
+
+def reveal_words(text: str, tokens: frozenset[str] | None = None) -> OffsetMap:
+    """Undo letter spacing and leetspeak (`i g n o r e`, `1gn0r3`), for phrase detectors only.
+
+    `tokens`, the lower-cased `[a-z0-9_$]+` tokens of `text` if the caller has them, lets clean
+    text skip the scans.
+    """
+    if tokens is None:
+        tokens = frozenset(_WORD_TOKEN.findall(text.lower()))
+    replacements: list[tuple[int, int, str]] = []
+    if len(tokens & _SINGLE_LETTERS) >= 3:
+        for m in _SPACED_LETTERS.finditer(text):
+            replacements.append((m.start(), m.end(), m.group()[::2]))
+    if any(_is_leet(t) for t in tokens if not t.isalpha() and not t.isdigit()):
+        for m in _LEET_TOKEN.finditer(text):
+            token = m.group()
+            if len(token) >= 3 and _is_leet(token):
+                replacements.append((m.start(), m.end(), token.translate(_LEET)))
+    if len(replacements) > 1:
+        replacements.sort()
+        disjoint = [replacements[0]]
+        for item in replacements[1:]:
+            if item[0] >= disjoint[-1][1]:
+                disjoint.append(item)
+        replacements = disjoint
+    return OffsetMap(text, replacements)

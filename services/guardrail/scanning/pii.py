@@ -165,7 +165,8 @@ _IPV6_CANDIDATE: Final = re.compile(
     r"(?<![\w:.\-])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?"
     r"(?![\w\-]|\.\d)")
 _VERSION_WORDS: Final = re.compile(
-    r"(?:version|release|build|firmware|tag|rev|ver|v)\.?\s*$", re.IGNORECASE)
+    r"(?:version|release|build|firmware|tag|rev|ver|v|section|clause|paragraph|para|chapter"
+    r"|figure|fig|table|article|art|step|item|rule|§)\.?\s*$", re.IGNORECASE)
 
 
 def find_ips(text: str) -> list[Detection]:
