@@ -35,6 +35,7 @@ from tenacity import (
     retry_if_exception,
     retry_if_exception_type,
     stop_after_attempt,
+    stop_after_delay,
     wait_exponential,
 )
 
@@ -274,8 +275,12 @@ class Bus:
         *,
         schema: int = 2,
         headers: Mapping[str, Any] | None = None,
+        mandatory: bool = True,
     ) -> None:
-        """Publish persistently with a confirm; raises UnroutableError when nothing is bound."""
+        """Publish persistently with a confirm; raises UnroutableError when nothing is bound.
+
+        Pass `mandatory=False` for events nobody may be listening to (lifecycle notifications).
+        """
         encoded = codec.encode(message, schema=schema, max_bytes=self.settings.max_message_bytes)
         all_headers = dict(encoded.headers)
         if headers:
@@ -283,7 +288,7 @@ class Bus:
         await self.publish_raw(
             exchange, routing_key, encoded.body, headers=all_headers,
             message_type=encoded.message_type, message_id=encoded.message_id,
-            correlation_id=encoded.correlation_id,
+            correlation_id=encoded.correlation_id, mandatory=mandatory,
         )
 
     async def publish_raw(
@@ -315,8 +320,8 @@ class Bus:
         # so consumers deduplicate (task ids, saga/step/attempt). Refusals are raised at once.
         try:
             async for attempt in AsyncRetrying(
-                stop=stop_after_attempt(self.settings.connect_attempts),
-                wait=wait_exponential(multiplier=0.1, max=self.settings.connect_backoff_max_s),
+                stop=stop_after_delay(self.settings.publish_retry_s),
+                wait=wait_exponential(multiplier=0.1, max=self.settings.reconnect_interval_s),
                 retry=retry_if_exception(_transient),
                 before_sleep=before_sleep_log(log, logging.WARNING),
                 reraise=True,
@@ -331,6 +336,9 @@ class Bus:
     async def _publish_once(self, exchange: str, routing_key: str, message: aio_pika.Message,
                             mandatory: bool, what: str) -> None:
         try:
+            if self._publish_channel.is_closed and self._connection.connected.is_set():
+                # A refusal (403, 404) closes only the channel; the connection is fine, so reopen.
+                await self._publish_channel.reopen()
             await asyncio.wait_for(self._publish_channel.ready(), timeout=self.settings.publish_timeout_s)
             if exchange not in self._exchanges:
                 self._exchanges[exchange] = (
@@ -519,7 +527,7 @@ async def _connect_with_retry(settings: Settings) -> AbstractRobustConnection:
             with attempt:
                 return await aio_pika.connect_robust(
                     url, client_properties={"connection_name": settings.service_name},
-                    timeout=10,
+                    timeout=10, reconnect_interval=settings.reconnect_interval_s,
                 )
     except aiormq.exceptions.ProbableAuthenticationError as exc:
         raise ConnectionLostError(

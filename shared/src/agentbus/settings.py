@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     publish_timeout_s: float = Field(10.0, gt=0, description="Wait this long for a publisher confirm.")
     connect_attempts: int = Field(
         10, ge=1, description="Attempts to reach the broker at start-up before giving up.")
+    reconnect_interval_s: float = Field(
+        1.0, gt=0, description="After losing the broker, try to reconnect this often.")
+    publish_retry_s: float = Field(
+        30.0, gt=0, description="Keep retrying a publish this long while the connection is restored.")
     connect_backoff_max_s: float = Field(5.0, gt=0, description="Longest wait between attempts.")
     health_port: int = Field(
         8080, ge=0, le=65535, description="Port of /healthz, /readyz and /metrics (0 turns them off).")
@@ -51,6 +55,9 @@ class Settings(BaseSettings):
     log_level: str = Field("INFO", description="Python logging level.")
     partitions: int = Field(
         4, ge=1, le=256, description="Orchestrator partition queues (sagas are spread over them by id).")
+    user_prefix: str = Field(
+        "agentbus-",
+        description="Prefix of the per-service broker users (several installs can share a broker).")
     credentials_file: Path = Field(
         Path(".agentbus/credentials.env"),
         description="Where `topology apply` keeps the generated passwords of the service users.")

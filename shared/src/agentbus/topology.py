@@ -163,17 +163,17 @@ def _any_of(*patterns: str) -> str:
     return "^(" + "|".join(patterns) + ")$"
 
 
-def user_name(service: str) -> str:
+def user_name(service: str, prefix: str = "agentbus-") -> str:
     """The broker user name of a service: agentbus-guardrail, agentbus-agent-writer..."""
-    return "agentbus-" + service.replace(":", "-").replace("_", "-")
+    return prefix + service.replace(":", "-").replace("_", "-")
 
 
-def build_users(agents: Sequence[str]) -> tuple[User, ...]:
+def build_users(agents: Sequence[str], prefix: str = "agentbus-") -> tuple[User, ...]:
     """The per-service users. Only the guardrail may write to agentbus.agents."""
     ingress, agents_x, dlx, hashx = (re.escape(x) for x in (INGRESS, AGENTS, DLX, ORCHESTRATOR_HASH))
     users = [
         User(
-            name=user_name("guardrail"), service="guardrail",
+            name=user_name("guardrail", prefix), service="guardrail",
             configure=_any_of(_own(GUARDRAIL_QUEUE)),
             write=_any_of(ingress, agents_x, dlx, _own(GUARDRAIL_QUEUE)),
             read=_any_of(ingress, dlx, _own(GUARDRAIL_QUEUE)),
@@ -183,14 +183,14 @@ def build_users(agents: Sequence[str]) -> tuple[User, ...]:
             ),
         ),
         User(
-            name=user_name("orchestrator"), service="orchestrator",
+            name=user_name("orchestrator", prefix), service="orchestrator",
             configure=_any_of(_own("agentbus.orchestrator")),
             write=_any_of(ingress, dlx, _own("agentbus.orchestrator")),
             read=_any_of(ingress, dlx, hashx, _own("agentbus.orchestrator")),
             topic_permissions=(TopicPermission(INGRESS, write=r"^(task|saga)\..+$"),),
         ),
         User(
-            name=user_name("client"), service="client",
+            name=user_name("client", prefix), service="client",
             configure=_any_of(_own("agentbus.client")),
             write=_any_of(ingress, _own("agentbus.client")),
             read=_any_of(ingress, _own("agentbus.client")),
@@ -200,7 +200,7 @@ def build_users(agents: Sequence[str]) -> tuple[User, ...]:
     for agent in agents:
         own = _own(agent_queue(agent))
         users.append(User(
-            name=user_name(f"agent:{agent}"), service=f"agent:{agent}",
+            name=user_name(f"agent:{agent}", prefix), service=f"agent:{agent}",
             configure=_any_of(own),
             write=_any_of(ingress, dlx, own),
             read=_any_of(agents_x, dlx, own),
@@ -235,6 +235,7 @@ def build_topology(
     partitions: int = DEFAULT_PARTITIONS,
     delivery_limit: int = 5,
     retry_delay_ms: int = 1000,
+    user_prefix: str = "agentbus-",
 ) -> Topology:
     """What agentbus needs on the broker for these agents and this many orchestrator partitions."""
     for agent in agents:
@@ -263,5 +264,5 @@ def build_topology(
     bindings.append(Binding(DLX, QUARANTINE_QUEUE, QUARANTINE_QUEUE))
     return Topology(
         vhost=vhost, exchanges=exchanges, queues=tuple(queues), bindings=tuple(bindings),
-        users=build_users(agents),
+        users=build_users(agents, user_prefix),
     )

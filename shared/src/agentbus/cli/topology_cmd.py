@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         topology = build_topology(
             vhost=settings.vhost, agents=agents, partitions=args.partitions or settings.partitions,
-            delivery_limit=settings.delivery_limit, retry_delay_ms=settings.retry_delay_ms)
+            delivery_limit=settings.delivery_limit, retry_delay_ms=settings.retry_delay_ms,
+            user_prefix=settings.user_prefix)
         user, password = settings.management_credentials()
         with ManagementClient(settings.management_url, user, password) as client:
             local = is_local(settings.management_url)
