@@ -41,6 +41,9 @@ COMMANDS: tuple[Command, ...] = (
             "publish one message to an exchange with a routing key"),
     Command(("tail",), "agentbus.cli.tail_cmd",
             "print, decoded, what arrives on a binding key"),
+    Command(("guard", "scan"), "services.guardrail.commands.scan", "verdict for stdin text"),
+    Command(("guard", "eval"), "services.guardrail.commands.evaluate", "score a labelled corpus"),
+    Command(("bench", "guard"), "services.guardrail.commands.bench", "guardrail scans per second"),
 )
 
 EPILOG = """\

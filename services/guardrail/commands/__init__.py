@@ -1,0 +1,1 @@
+"""The guardrail's `agentbus` commands: `guard scan`, `guard eval` and `bench guard`."""
