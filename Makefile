@@ -1,0 +1,61 @@
+# agentbus: the targets a newcomer can guess. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export AGENTBUS_AMQP_URL ?= amqp://guest:guest@localhost:5672/
+export AGENTBUS_MANAGEMENT_URL ?= http://localhost:15672
+
+.PHONY: help setup proto proto-check broker topology run test unit lint typecheck buf bench \
+        helm-lint compose-check deploy-check images clean
+
+help: ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (3.11+) to create .venv"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	@touch $@
+
+setup: $(VENV)/.installed ## create .venv and install the project with pinned dependencies
+
+proto: setup ## regenerate the Python contracts from proto/ (never edit them by hand)
+	$(BIN)/python scripts/gen_protos.py
+
+proto-check: setup ## fail when the committed generated code is stale
+	$(BIN)/python scripts/gen_protos.py --check
+
+broker: ## make sure RabbitMQ answers at AGENTBUS_AMQP_URL (starts a local one if installed)
+	@bash scripts/ensure_broker.sh
+
+topology: setup broker ## declare exchanges, queues, users and permissions (idempotent)
+	$(BIN)/agentbus topology apply --quiet
+
+run: setup broker topology ## run the whole system locally with a demo saga that completes and one that compensates
+	@bash scripts/run_demo.sh
+
+lint: setup ## ruff over the whole tree
+	$(BIN)/ruff check .
+
+typecheck: setup ## mypy --strict over the library and the services
+	$(BIN)/mypy shared/src/agentbus services
+
+buf: ## buf lint, and buf breaking against the previous commit
+	@bash scripts/buf_check.sh
+
+unit: setup ## the tests that need no broker
+	$(BIN)/pytest tests/unit -q
+
+test: setup broker proto-check lint typecheck buf ## everything CI checks: contracts, lint, types, all tests
+	$(BIN)/pytest
+
+bench: setup broker topology ## benchmarks against the real broker (not timed tests)
+	@bash scripts/bench.sh
+
+clean: ## remove the virtualenv, caches and local state
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .agentbus tools/node_modules
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
