@@ -349,6 +349,26 @@ class Bus:
         except Exception as exc:
             raise translate_broker_error(exc, what) from exc
 
+    async def fetch(self, queue: str, *, limit: int) -> AsyncIterator[AbstractIncomingMessage]:
+        """Pull up to `limit` messages one by one (basic.get), for tools like `agentbus dlq replay`.
+
+        The caller settles each message (ack / nack); whatever it leaves unsettled is requeued when
+        the iteration ends.
+        """
+        channel = await self._connection.channel()
+        try:
+            source = await channel.get_queue(queue, ensure=True)
+            for _ in range(limit):
+                message = await source.get(fail=False, no_ack=False)
+                if message is None:
+                    return
+                yield message
+        except aiormq.exceptions.AMQPError as exc:
+            raise translate_broker_error(exc, f"read {queue}") from exc
+        finally:
+            with contextlib.suppress(Exception):
+                await channel.close()
+
     # ------------------------------------------------------------ consuming
 
     async def _start_consumer(self, sub: Subscription) -> _Consumer:

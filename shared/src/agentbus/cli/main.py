@@ -41,6 +41,10 @@ COMMANDS: tuple[Command, ...] = (
             "publish one message to an exchange with a routing key"),
     Command(("tail",), "agentbus.cli.tail_cmd",
             "print, decoded, what arrives on a binding key"),
+    Command(("dlq", "list"), "agentbus.cli.dlq_cmd",
+            "list dead-letter queues, or the messages in one with their reasons"),
+    Command(("dlq", "replay"), "agentbus.cli.dlq_replay_cmd",
+            "send dead-lettered messages back where they were going"),
     Command(("guard", "scan"), "services.guardrail.commands.scan", "verdict for stdin text"),
     Command(("guard", "eval"), "services.guardrail.commands.evaluate", "score a labelled corpus"),
     Command(("bench", "guard"), "services.guardrail.commands.bench", "guardrail scans per second"),
@@ -91,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`agentbus ... | head`); that is not an error of ours.
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
