@@ -115,8 +115,8 @@ class Policy:
                  source: str = "<built-in>") -> None:
         """Build a policy from already validated parts; use `load_policy` for files."""
         self.source = source
-        base: dict[str, Action] = {**{t: "redact" for t in PII_TYPES},
-                                   **{k: "block" for k in EXEC_KINDS}}
+        base: dict[str, Action] = {**dict.fromkeys(PII_TYPES, "redact"),
+                                   **dict.fromkeys(EXEC_KINDS, "block")}
         base.update(_expand(defaults))
         self.defaults: Mapping[str, Action] = base
         self.rules = tuple(rules)

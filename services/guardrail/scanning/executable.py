@@ -105,7 +105,8 @@ SHELL_RULES: Final = (
           r"\bRuntime\s*\.\s*getRuntime\s*\(\s*\)\s*\.\s*exec\s*\(|\bProcessBuilder\s*\(\s*[\"']"
           r"(?:/bin/)?(?:ba)?sh\b|\bchild_process[\"']?\s*\)?\s*\.\s*(?:exec|execSync|spawn)\s*\("
           r"|\b(?:execSync|spawnSync)\s*\(\s*[\"'`]|\bproc_open\s*\(|\bshell_exec\s*\(|\bpassthru\s*\(",
-          ("runtime", "processbuilder", "child_process", "execsync", "spawnsync", "proc_open", "shell_exec", "passthru")),
+          ("runtime", "processbuilder", "child_process", "execsync", "spawnsync", "proc_open",
+           "shell_exec", "passthru")),
     _rule("dev_tcp", "shell", r"/dev/(?:tcp|udp)/[\w.\-]+/\d+", ("tcp", "udp")),
     _rule("netcat_exec", "shell",
           r"\b(?:nc|ncat|netcat)\b[^\n;|]{0,120}?\s-[a-z]*[ec]\s+\S*(?:sh|cmd(?:\.exe)?|powershell)\b",
@@ -161,7 +162,8 @@ PYTHON_RULES: Final = (
           r"\bsubprocess\s*\.\s*\w+\s*\((?:[^()]|\([^()]*\)){0,400}?\bshell\s*=\s*(?:True|1)\b",
           ("subprocess",)),
     _rule("subprocess_getoutput", "python",
-          r"\b(?:subprocess|commands)\s*\.\s*(?:getoutput|getstatusoutput)\s*\(", ("getoutput", "getstatusoutput")),
+          r"\b(?:subprocess|commands)\s*\.\s*(?:getoutput|getstatusoutput)\s*\(",
+          ("getoutput", "getstatusoutput")),
     _rule("eval_exec", "python", r"(?<![\w.$])(?:eval|exec)\s*\(\s*(?!\)|\d+\s*\))",
           ("eval", "exec")),
     _rule("dunder_import", "python",
@@ -183,7 +185,8 @@ _QUOTE: Final = r"['\"`]"
 SQL_RULES: Final = (
     _rule("tautology", "sql_injection",
           rf"{_QUOTE}\s*\)?\s*(?:or|and|\|\||&&)\s+(?:{_QUOTE}?(?P<a>\w+){_QUOTE}?\s*(?:=|like)\s*"
-          rf"{_QUOTE}?(?P=a)\b|\d+\s*[<>]\s*\d+\b|true\b|not\s+false\b)",
+          rf"{_QUOTE}?(?P=a)\b|{_QUOTE}{_QUOTE}\s*=\s*{_QUOTE}|\d+\s*[<>]\s*\d+\b|true\b"
+          r"|not\s+false\b)",
           ("like", "true", "false", "=", "<", ">")),
     _rule("numeric_tautology", "sql_injection", r"(?<![\w.])(?:\d+\s+|\)\s*)or\s+(?P<n>\d+)\s*=\s*(?P=n)\b",
           ("=",)),
@@ -208,7 +211,8 @@ SQL_RULES: Final = (
           rf"(?:{_QUOTE}|\)|\b(?:or|and))\s*(?:\(?\s*select\s+)?(?:sleep|pg_sleep|benchmark)\s*\(\s*\d"
           r"|\bwaitfor\s+delay\s+['\"]\d|\bxp_cmdshell\b|\bload_file\s*\(\s*['\"]"
           r"|\binto\s+(?:out|dump)file\s+['\"]|;\s*shutdown\s*(?:--|#|;|$)",
-          ("sleep", "pg_sleep", "benchmark", "waitfor", "xp_cmdshell", "load_file", "outfile", "dumpfile", "shutdown")),
+          ("sleep", "pg_sleep", "benchmark", "waitfor", "xp_cmdshell", "load_file", "outfile",
+           "dumpfile", "shutdown")),
 )
 
 _PS_DOWNLOAD: Final = (r"(?:iwr|irm|invoke-webrequest|invoke-restmethod|wget|curl|"
@@ -221,7 +225,9 @@ POWERSHELL_RULES: Final = (
           rf"\b{_PS_DOWNLOAD}\b[^\n]{{0,300}}?\|\s*(?:iex|invoke-expression)\b",
           ("iex", "invoke")),
     _rule("webclient_download", "powershell",
-          r"\.download(?:string|file|data)(?:async)?\s*\(\s*['\"]?https?://", ("downloadstring", "downloadfile", "downloaddata", "downloadstringasync", "downloadfileasync", "downloaddataasync")),
+          r"\.download(?:string|file|data)(?:async)?\s*\(\s*['\"]?https?://",
+          ("downloadstring", "downloadfile", "downloaddata", "downloadstringasync",
+           "downloadfileasync", "downloaddataasync")),
     _rule("encoded_command", "powershell",
           r"\b(?:powershell|pwsh)(?:\.exe)?\b[^\n|]{0,200}?\s[\-/](?:e|ec|en|enc|enco|encod|encode"
           r"|encoded|encodedc\w*)\s+[A-Za-z0-9+/=]{12,}", ("powershell", "pwsh")),
@@ -229,7 +235,8 @@ POWERSHELL_RULES: Final = (
           r"\b(?:powershell|pwsh)(?:\.exe)?\b[^\n|]{0,120}?\s-(?:w|win|window|windowstyle)\s+hidden\b",
           ("powershell", "pwsh")),
     _rule("defender_tamper", "powershell",
-          r"\b(?:set|add)-mppreference\b[^\n]{0,80}-(?:disable\w+|exclusion\w+)", ("mppreference",)),
+          r"\b(?:set|add)-mppreference\b[^\n]{0,80}-(?:disable\w+|exclusion\w+)",
+          ("mppreference",)),
     _rule("offensive_cmdlets", "powershell",
           r"\binvoke-(?:mimikatz|shellcode|reflectivepeinjection|tokenmanipulation|powershelltcp)\b"
           r"|\bnew-object\s+(?:system\.)?net\.sockets\.tcpclient\b",
@@ -243,9 +250,11 @@ ENCODED_RULES: Final = (
           r"\b(?:exec|eval)\s*\(\s*(?:base64\s*\.\s*b(?:64|32|16|85)decode|codecs\s*\.\s*decode"
           r"|bytes\s*\.\s*fromhex|zlib\s*\.\s*decompress|binascii\s*\.\s*unhexlify|atob"
           r"|String\s*\.\s*fromCharCode)\s*\(",
-          ("b64decode", "b32decode", "b16decode", "b85decode", "codecs", "fromhex", "zlib", "unhexlify", "atob", "fromcharcode")),
+          ("b64decode", "b32decode", "b16decode", "b85decode", "codecs", "fromhex", "zlib",
+           "unhexlify", "atob", "fromcharcode")),
     _rule("hex_pipe_shell", "encoded",
-          rf"\b(?:printf|echo\s+-e|xxd\s+-r\s+-p)\b[^\n|]{{0,400}}\|\s*{_SH}", ("printf", "echo", "xxd")),
+          rf"\b(?:printf|echo\s+-e|xxd\s+-r\s+-p)\b[^\n|]{{0,400}}\|\s*{_SH}",
+          ("printf", "echo", "xxd")),
 )
 
 _W: Final = r"\s+"
@@ -265,11 +274,15 @@ PROMPT_RULES: Final = (
           rf"\b{_OVERRIDE_VERB}{_W}(?:(?:all|any|every|each|the|of|these|those|your|its){_W}){{0,3}}"
           rf"{_TEMPORAL}{_W}(?:(?:and|or|&|/){_W}\w+{_W})?(?:{_TEMPORAL}{_W})?"
           rf"(?:(?:ai|system|safety|model){_W})?{_INSTRUCTION_NOUN}",
-          ("ignore", "disregard", "forget", "override", "overrule", "bypass", "discard", "abandon", "aside", "overlook", "neglect", "mind", "nevermind", "throw", "erase", "nullify", "attention", "follow", "obey", "listen", "following")),
+          ("ignore", "disregard", "forget", "override", "overrule", "bypass", "discard",
+           "abandon", "aside", "overlook", "neglect", "mind", "nevermind", "throw", "erase",
+           "nullify", "attention", "follow", "obey", "listen", "following")),
     _rule("override_yours", "prompt_injection",
           rf"\b{_OVERRIDE_VERB}{_W}(?:(?:all|any)(?:{_W}of)?{_W})?(?:your|all|any|every){_W}"
           rf"(?:\w+{_W})?{_INSTRUCTION_NOUN}",
-          ("ignore", "disregard", "forget", "override", "overrule", "bypass", "discard", "abandon", "aside", "overlook", "neglect", "mind", "nevermind", "throw", "erase", "nullify", "attention", "follow", "obey", "listen", "following")),
+          ("ignore", "disregard", "forget", "override", "overrule", "bypass", "discard",
+           "abandon", "aside", "overlook", "neglect", "mind", "nevermind", "throw", "erase",
+           "nullify", "attention", "follow", "obey", "listen", "following")),
     # The same override in the languages our agents most often relay (de, fr, es, it, pt, nl).
     _rule("override_previous_i18n", "prompt_injection",
           r"\bignorier(?:e|en)?\s+(?:alle\s+|die\s+)?(?:vorherigen|bisherigen|obigen|vorangegangenen)"
@@ -278,7 +291,8 @@ PROMPT_RULES: Final = (
           r"|\bignor(?:a|e|ar)\s+(?:todas\s+|todos\s+)?(?:las\s+|os\s+|as\s+|le\s+)?"
           r"(?:instrucciones|instru[cç][oõ]es|istruzioni|regras|reglas)\s+(?:anteriores|precedenti"
           r"|previas)|\bnegeer\s+(?:alle\s+)?(?:vorige|eerdere)\s+(?:instructies|regels)",
-          ("ignoriere", "ignorieren", "ignorier", "ignore", "ignorez", "ignorer", "ignora", "ignorar", "negeer")),
+          ("ignoriere", "ignorieren", "ignorier", "ignore", "ignorez", "ignorer", "ignora",
+           "ignorar", "negeer")),
     _rule("forget_everything", "prompt_injection",
           rf"\bforget{_W}(?:everything|all|anything){_W}(?:(?:that{_W})?you{_W}(?:were|have{_W}been"
           rf"|'ve{_W}been|got|was){_W}(?:told|taught|instructed|given|asked)|(?:above|before"
@@ -288,7 +302,9 @@ PROMPT_RULES: Final = (
           rf"{_W}are){_W}|role-?play{_W}as{_W}|you{_W}will{_W}be{_W})(?:DAN\b|STAN\b|DUDE\b|AIM\b"
           rf"|an?{_W}(?:unrestricted|unfiltered|uncensored|jailbroken|unaligned|amoral|evil)\b"
           rf"|an?{_W}AI{_W}(?:without|with{_W}no){_W}(?:any{_W})?(?:restrictions|limits|rules"
-          rf"|filters|guidelines))", ("dan", "stan", "dude", "aim", "unrestricted", "unfiltered", "uncensored", "jailbroken", "unaligned", "amoral", "evil", "without", "no")),
+          rf"|filters|guidelines))",
+          ("dan", "stan", "dude", "aim", "unrestricted", "unfiltered", "uncensored",
+           "jailbroken", "unaligned", "amoral", "evil", "without", "no")),
     _rule("do_anything_now", "prompt_injection",
           rf"\bdo{_W}anything{_W}now\b|\b(?:developer|god|jailbreak|dan){_W}mode{_W}(?:enabled"
           rf"|on|activated|unlocked)\b", ("anything", "mode")),
@@ -306,7 +322,8 @@ PROMPT_RULES: Final = (
           rf"|overwritten|disabled|removed|lifted|suspended|cancell?ed|void)"
           rf"|\byour{_W}(?:instructions|guidelines|rules|restrictions){_W}(?:have|are)(?:{_W}been)?"
           rf"{_W}(?:updated|revoked|changed|replaced|overridden|lifted|removed|suspended)",
-          ("updated", "revoked", "changed", "replaced", "overridden", "overwritten", "disabled", "removed", "lifted", "suspended", "cancelled", "canceled", "void")),
+          ("updated", "revoked", "changed", "replaced", "overridden", "overwritten", "disabled",
+           "removed", "lifted", "suspended", "cancelled", "canceled", "void")),
     _rule("system_prompt_banner", "prompt_injection",
           rf"#{{2,}}\s*(?:new{_W}|updated{_W})?system{_W}(?:prompt|message|instructions?)\s*#{{2,}}"
           rf"|\bsystem{_W}override\b|<\|(?:im_start|im_end|system|endoftext)\|>",
@@ -327,25 +344,33 @@ PROMPT_RULES: Final = (
     # Weak cues: common in legitimate text alone, telling together.
     _rule("system_tag", "prompt_injection",
           r"<\s*/?\s*(?:system|sys|system_prompt|instructions?)\s*>|\[\s*/?\s*(?:system|SYS|INST)\s*\]"
-          r"|(?:^|\n)\s*system\s*:", ("system", "sys", "system_prompt", "instruction", "instructions", "inst"), weight=_WEAK),
+          r"|(?:^|\n)\s*system\s*:",
+          ("system", "sys", "system_prompt", "instruction", "instructions", "inst"), weight=_WEAK),
     _rule("new_instructions", "prompt_injection",
           rf"\b(?:new|updated|revised|additional|real|true){_W}(?:system{_W})?(?:instructions?|prompt"
           rf"|polic(?:y|ies)|rules|directives?|orders)(?:{_W}from{_W}(?:the{_W})?(?:administrator|admin"
-          rf"|developer|operator|system|owner))?\s*:", ("instruction", "instructions", "prompt", "policy", "policies", "rules", "directive", "directives", "orders"), weight=_WEAK),
+          rf"|developer|operator|system|owner))?\s*:",
+          ("instruction", "instructions", "prompt", "policy", "policies", "rules",
+           "directive", "directives", "orders"), weight=_WEAK),
     _rule("your_new_task", "prompt_injection",
           rf"\byour{_W}(?:new|real|actual|true|only){_W}(?:task|job|role|goal|objective|mission"
-          rf"|instructions?|purpose){_W}(?:is|are|:)", ("new", "real", "actual", "true", "only"), weight=_WEAK),
+          rf"|instructions?|purpose){_W}(?:is|are|:)",
+          ("new", "real", "actual", "true", "only"), weight=_WEAK),
     _rule("supersedes", "prompt_injection",
           rf"\b(?:this|these|it){_W}(?:supersedes?|overrides?|replaces?|takes?{_W}precedence{_W}over)"
           rf"{_W}(?:all{_W}|any{_W})?(?:the{_W})?(?:earlier|previous|prior|other|existing|original)"
           rf"{_W}(?:rules|instructions|guidance|guidelines|directives|prompts?)",
-          ("supersede", "supersedes", "override", "overrides", "replace", "replaces", "precedence"), weight=_WEAK),
+          ("supersede", "supersedes", "override", "overrides", "replace",
+           "replaces", "precedence"), weight=_WEAK),
     _rule("conceal_from_user", "prompt_injection",
           rf"\b(?:do{_W}not|don'?t|never|without)(?:{_W}ever)?{_W}(?:mention(?:ing)?|reveal(?:ing)?"
           rf"|tell(?:ing)?|disclos(?:e|ing)|inform(?:ing)?|alert(?:ing)?|notify(?:ing)?)"
           rf"(?:{_W}(?:this|these|that|any{_W}of{_W}this|about{_W}this|it))?(?:{_W}(?:change|instruction"
           rf"|message|note|step|action|request)s?)?(?:{_W}(?:to|with))?{_W}(?:the{_W})?(?:user|human"
-          rf"|operator|customer)\b", ("mention", "mentioning", "reveal", "revealing", "tell", "telling", "disclose", "disclosing", "inform", "informing", "alert", "alerting", "notify", "notifying"), weight=_WEAK),
+          rf"|operator|customer)\b",
+          ("mention", "mentioning", "reveal", "revealing", "tell", "telling",
+           "disclose", "disclosing", "inform", "informing", "alert", "alerting",
+           "notify", "notifying"), weight=_WEAK),
     _rule("function_call_json", "prompt_injection", r"[\"'](?:function_call|tool_calls?)[\"']\s*:",
           ("function_call", "tool_call", "tool_calls"), weight=_WEAK),
     _rule("run_this_call", "prompt_injection",
@@ -364,7 +389,8 @@ PROMPT_RULES: Final = (
     _rule("list_secrets", "prompt_injection",
           rf"\b(?:list|print|reveal|send|give|share|dump|output|show|tell){_W}(?:me{_W})?(?:every|all"
           rf"|any)(?:{_W}of{_W}(?:the|your))?{_W}(?:api{_W}keys?|passwords?|secrets|credentials|tokens"
-          rf"|private{_W}keys)\b", ("key", "keys", "password", "passwords", "secrets", "credentials", "tokens"),
+          rf"|private{_W}keys)\b",
+          ("key", "keys", "password", "passwords", "secrets", "credentials", "tokens"),
           weight=_WEAK),
     _rule("from_now_on", "prompt_injection",
           rf"\bfrom{_W}now{_W}on,?{_W}(?:you{_W})?(?:will|must|are|shall|should|only|always|never"
@@ -373,7 +399,8 @@ PROMPT_RULES: Final = (
           rf"\bstay{_W}in{_W}character\b|\bnever{_W}refuses?\b|\b(?:with{_W})?no{_W}(?:content{_W})?"
           rf"(?:polic(?:y|ies)|restrictions|filters)\b|\bwithout{_W}(?:any{_W})?(?:restrictions"
           rf"|filters|limitations|censorship)\b|\bjailbr(?:oken|eak)\b",
-          ("character", "refuse", "refuses", "policy", "policies", "restrictions", "filters", "limitations", "censorship", "jailbroken", "jailbreak"), weight=_WEAK),
+          ("character", "refuse", "refuses", "policy", "policies", "restrictions",
+           "filters", "limitations", "censorship", "jailbroken", "jailbreak"), weight=_WEAK),
 )
 
 PROMPT_THRESHOLD: Final = 2

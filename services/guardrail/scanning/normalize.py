@@ -78,8 +78,14 @@ _FOLD: Final = _FoldCache()
 class OffsetMap:
     """A text derived from an original by replacing some pieces, and the map back to the original."""
 
-    __slots__ = ("_norm_starts", "_norm_lengths", "_orig_lengths", "_orig_starts", "original",
-                 "text")
+    __slots__ = (
+        "_norm_lengths",
+        "_norm_starts",
+        "_orig_lengths",
+        "_orig_starts",
+        "original",
+        "text",
+    )
 
     def __init__(self, original: str,
                  replacements: list[tuple[int, int, str]] | None = None) -> None:

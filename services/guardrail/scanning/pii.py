@@ -51,16 +51,28 @@ def _email_value(raw: str) -> str:
     return f"{local}@{_DOT_WORD.sub('.', domain)}".lower()
 
 
+# Words before a plain " at " that make it prose ("look at example dot com"), not a mailbox.
+_PROSE_WORDS: Final = frozenset((
+    "a", "an", "and", "are", "arrive", "arrived", "based", "be", "been", "but", "even", "he",
+    "her", "here", "him", "i", "is", "it", "just", "located", "look", "looking", "me", "meet",
+    "met", "not", "now", "only", "or", "see", "seen", "she", "staying", "stay", "still", "the",
+    "them", "then", "there", "they", "this", "that", "us", "was", "we", "were", "work", "working",
+    "you", "also"))
+
+
 def find_emails(text: str) -> list[Detection]:
     """E-mail addresses, plain or with a spelled-out `at` / `dot`."""
-    out = []
+    out: list[Detection] = []
     if "@" in text:
         out.extend(Detection("EMAIL", m.start(), m.end(), m.group().lower())
                    for m in _EMAIL.finditer(text))
     if _OBFUSCATION_HINT.search(text):
-        for pattern in (_EMAIL_BRACKETED, _EMAIL_SPELLED):
-            out.extend(Detection("EMAIL", m.start(), m.end(), _email_value(m.group()))
-                       for m in pattern.finditer(text))
+        out.extend(Detection("EMAIL", m.start(), m.end(), _email_value(m.group()))
+                   for m in _EMAIL_BRACKETED.finditer(text))
+        for m in _EMAIL_SPELLED.finditer(text):
+            local = m.group().split(None, 1)[0]
+            if local.lower() not in _PROSE_WORDS:
+                out.append(Detection("EMAIL", m.start(), m.end(), _email_value(m.group())))
     return out
 
 
