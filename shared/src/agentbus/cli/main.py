@@ -48,6 +48,9 @@ COMMANDS: tuple[Command, ...] = (
     Command(("guard", "scan"), "services.guardrail.commands.scan", "verdict for stdin text"),
     Command(("guard", "eval"), "services.guardrail.commands.evaluate", "score a labelled corpus"),
     Command(("bench", "guard"), "services.guardrail.commands.bench", "guardrail scans per second"),
+    Command(("saga", "start"), "agentbus.cli.saga_cmd", "start a saga; --wait follows it to its end"),
+    Command(("saga", "show"), "agentbus.cli.saga_cmd", "print one saga from the saga store"),
+    Command(("saga", "list"), "agentbus.cli.saga_cmd", "list recent sagas from the saga store"),
 )
 
 EPILOG = """\
