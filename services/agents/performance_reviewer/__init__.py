@@ -1,0 +1,1 @@
+"""The performance reviewer (code_review, parallel step `performance`)."""

@@ -1,0 +1,1 @@
+"""The publisher: puts the article on the (local) site (content_pipeline step `publish`)."""

@@ -1,0 +1,1 @@
+"""The researcher: gathers notes on a topic (content_pipeline step `research`)."""

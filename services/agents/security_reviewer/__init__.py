@@ -1,0 +1,1 @@
+"""The security reviewer (code_review, parallel step `security`)."""

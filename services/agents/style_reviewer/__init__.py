@@ -1,0 +1,1 @@
+"""The style reviewer (code_review, parallel step `style`)."""

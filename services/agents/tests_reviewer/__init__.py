@@ -1,0 +1,1 @@
+"""The tests reviewer (code_review, parallel step `tests`)."""

@@ -1,0 +1,1 @@
+"""The writer: drafts an article from research notes (content_pipeline step `write`)."""
