@@ -1,4 +1,8 @@
-"""Find base64, hex and URL-encoded runs in a text and decode the ones that hide readable text.
+"""Find encoded runs in a text and decode the ones that hide readable text.
+
+Encodings: base64 (standard and URL-safe, possibly gzip/zlib-compressed), base32, hex (bare,
+spaced, `\\x..` escapes), `\\u00..` and octal escapes, URL encoding, HTML character references,
+and character-code lists (`chr(105)+chr(100)`, `String.fromCharCode(105,100)`).
 
 Decoding is cheap to attempt and strict to accept: the bytes must be valid UTF-8 (or UTF-16LE, as
 PowerShell's -EncodedCommand uses) and almost entirely printable, so random tokens, hashes and
@@ -9,7 +13,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import re
+import zlib
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import unquote_plus
@@ -27,14 +33,24 @@ class EncodedRun:
 
 # Runs of the base64 alphabet (standard and URL-safe); a run of hex digits is one too, and is
 # decoded as hex instead. Boundaries are checked in code: a leading look-behind makes the scan slow.
-_RUN: Final = re.compile(r"[A-Za-z0-9+/_\-]{12,}={0,2}")
+_RUN: Final = re.compile(r"[A-Za-z0-9+/_\-]{10,}={0,6}")
 _RUN_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
 _HEX_ESCAPES: Final = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){6,}")
 _UNICODE_ESCAPES: Final = re.compile(r"(?:\\u00[0-9A-Fa-f]{2}){6,}")
 _SPACED_HEX: Final = re.compile(r"(?<![0-9A-Za-z])(?:[0-9A-Fa-f]{2}[ :]){7,}[0-9A-Fa-f]{2}"
                                 r"(?![0-9A-Za-z])")
-_HEX_PAIR: Final = re.compile(r"\b[0-9A-Fa-f]{2}[ :][0-9A-Fa-f]{2}[ :][0-9A-Fa-f]{2}\b")
+_HEX_PAIR: Final = re.compile(r"[0-9A-Fa-f]{2}[ :][0-9A-Fa-f]{2}[ :][0-9A-Fa-f]{2}[ :]")
+_HEX_PAIRS: Final = frozenset(f"{i:02x}" for i in range(256))
+_WORDS: Final = re.compile(r"[0-9a-z]+")
 _URL_ENCODED: Final = re.compile(r"(?:[^\s%]*%[0-9A-Fa-f]{2}){4,}[^\s%]*")
+_OCTAL_ESCAPES: Final = re.compile(r"(?:\\[0-7]{3}){6,}")
+_HTML_REFS: Final = re.compile(r"(?:&#(?:[xX][0-9A-Fa-f]{1,4}|\d{1,5});){6,}")
+_CHR_CONCAT: Final = re.compile(r"(?:chr\(\s*\d{1,3}\s*\)\s*\+\s*){5,}chr\(\s*\d{1,3}\s*\)",
+                                re.IGNORECASE)
+_CHAR_CODES: Final = re.compile(r"fromCharCode\(\s*(\d{1,3}(?:\s*,\s*\d{1,3}){5,})\s*\)",
+                                re.IGNORECASE)
+_BASE32_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567=")
+_MAX_INFLATED: Final = 65_536
 _PRINTABLE_EXTRA: Final = frozenset("\n\r\t")
 _HEX_CHARS: Final = frozenset("0123456789abcdefABCDEF")
 
@@ -49,7 +65,24 @@ def _readable(text: str) -> bool:
     return sum(c.isalnum() or c == " " for c in text) >= len(text) * 0.5
 
 
+def _inflate(data: bytes) -> bytes | None:
+    # gzip (1f 8b) or zlib (78 01/5e/9c/da) streams inside base64, bounded against zip bombs.
+    if data[:2] == b"\x1f\x8b":
+        wbits = 16 + zlib.MAX_WBITS
+    elif len(data) > 2 and data[0] == 0x78 and data[1] in (0x01, 0x5E, 0x9C, 0xDA):
+        wbits = zlib.MAX_WBITS
+    else:
+        return None
+    try:
+        return zlib.decompressobj(wbits).decompress(data, _MAX_INFLATED)
+    except zlib.error:
+        return None
+
+
 def _bytes_to_text(data: bytes) -> str | None:
+    inflated = _inflate(data)
+    if inflated is not None:
+        data = inflated
     if len(data) >= 8 and data[1::2].count(0) >= len(data) // 2 * 0.9:
         try:
             text = data.decode("utf-16-le")
@@ -63,9 +96,22 @@ def _bytes_to_text(data: bytes) -> str | None:
     return text if _readable(text) else None
 
 
+def _decode_base32(run: str) -> str | None:
+    body = run.rstrip("=")
+    try:
+        data = base64.b32decode(body + "=" * (-len(body) % 8))
+    except (binascii.Error, ValueError):
+        return None
+    return _bytes_to_text(data)
+
+
 def _decode_base64(run: str) -> str | None:
-    if run.isalpha():
+    if run.isalpha() and not run.isupper():
         return None  # a long word
+    if all(c in _BASE32_CHARS for c in run):
+        decoded = _decode_base32(run)
+        if decoded is not None:
+            return decoded
     body = run.rstrip("=")
     if len(body) % 4 == 1:
         return None
@@ -88,8 +134,18 @@ def _decode_hex(digits: str) -> str | None:
     return _bytes_to_text(data)
 
 
-def find_encoded(text: str) -> list[EncodedRun]:
-    """Every encoded run in `text` that decodes to readable text."""
+def _may_be_spaced_hex(text: str, words: frozenset[str] | None) -> bool:
+    # Eight hex pairs need several distinct two-character hex words; prose has few.
+    if words is None:
+        words = frozenset(_WORDS.findall(text.lower()))
+    return len(_HEX_PAIRS & words) >= 4 and _HEX_PAIR.search(text) is not None
+
+
+def find_encoded(text: str, words: frozenset[str] | None = None) -> list[EncodedRun]:
+    """Every encoded run in `text` that decodes to readable text.
+
+    `words`, the lower-cased word tokens of `text` if the caller has them, saves a scan.
+    """
     out = []
     n = len(text)
     for m in _RUN.finditer(text):
@@ -97,6 +153,8 @@ def find_encoded(text: str) -> list[EncodedRun]:
         if (start and text[start - 1] in _RUN_CHARS) or (end < n and text[end] in _RUN_CHARS):
             continue
         run = m.group()
+        if len(run) < 12:
+            continue
         body = run[2:] if run.startswith("0x") else run
         if len(body) % 2 == 0 and all(c in _HEX_CHARS for c in body):
             decoded, encoding = _decode_hex(body), "hex"
@@ -114,7 +172,7 @@ def find_encoded(text: str) -> list[EncodedRun]:
             decoded = _decode_hex(m.group().replace("\\u00", ""))
             if decoded is not None:
                 out.append(EncodedRun(m.start(), m.end(), "unicode_escape", decoded))
-    if _HEX_PAIR.search(text):
+    if _may_be_spaced_hex(text, words):
         for m in _SPACED_HEX.finditer(text):
             decoded = _decode_hex(m.group().replace(" ", "").replace(":", ""))
             if decoded is not None:
@@ -124,4 +182,25 @@ def find_encoded(text: str) -> list[EncodedRun]:
             decoded = unquote_plus(m.group())
             if decoded != m.group() and _readable(decoded):
                 out.append(EncodedRun(m.start(), m.end(), "url", decoded))
+    if "\\" in text:
+        for m in _OCTAL_ESCAPES.finditer(text):
+            decoded = _bytes_to_text(bytes(int(o, 8) & 0xFF for o in m.group().split("\\")[1:]))
+            if decoded is not None:
+                out.append(EncodedRun(m.start(), m.end(), "octal", decoded))
+    if "&#" in text:
+        for m in _HTML_REFS.finditer(text):
+            decoded = html.unescape(m.group())
+            if _readable(decoded):
+                out.append(EncodedRun(m.start(), m.end(), "html", decoded))
+    if "chr(" in text or "Chr(" in text or "CHR(" in text:
+        for m in _CHR_CONCAT.finditer(text):
+            codes = re.findall(r"\d{1,3}", m.group())
+            decoded = "".join(chr(int(c)) for c in codes)
+            if _readable(decoded):
+                out.append(EncodedRun(m.start(), m.end(), "char_codes", decoded))
+    if "harCode" in text or "HARCODE" in text:
+        for m in _CHAR_CODES.finditer(text):
+            decoded = "".join(chr(int(c)) for c in re.findall(r"\d{1,3}", m.group(1)))
+            if _readable(decoded):
+                out.append(EncodedRun(m.start(), m.end(), "char_codes", decoded))
     return out

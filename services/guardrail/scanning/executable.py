@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from services.guardrail.scanning.decoders import find_encoded
-from services.guardrail.scanning.normalize import reveal_words
+from services.guardrail.scanning.normalize import reveal_shell, reveal_words
 from services.guardrail.scanning.types import Detection
 
 _I: Final = re.IGNORECASE
@@ -50,13 +50,21 @@ class Rule:
     substrings: tuple[str, ...]
     weight: int = _STRONG
     check: Callable[[re.Match[str]], bool] | None = None
+    # Further hint groups that must all be present too (each: any of its words or substrings).
+    requires: tuple[tuple[frozenset[str], tuple[str, ...]], ...] = ()
+
+
+def _split_hints(hints: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    return (frozenset(h for h in hints if _WORD_HINT.match(h)),
+            tuple(h for h in hints if not _WORD_HINT.match(h)))
 
 
 def _rule(name: str, kind: str, pattern: str, hints: tuple[str, ...], *, weight: int = _STRONG,
-          flags: int = _I, check: Callable[[re.Match[str]], bool] | None = None) -> Rule:
-    words = frozenset(h for h in hints if _WORD_HINT.match(h))
-    substrings = tuple(h for h in hints if not _WORD_HINT.match(h))
-    return Rule(name, kind, re.compile(pattern, flags), words, substrings, weight, check)
+          flags: int = _I, check: Callable[[re.Match[str]], bool] | None = None,
+          requires: tuple[tuple[str, ...], ...] = ()) -> Rule:
+    words, substrings = _split_hints(hints)
+    return Rule(name, kind, re.compile(pattern, flags), words, substrings, weight, check,
+                tuple(_split_hints(group) for group in requires))
 
 
 _SH: Final = r"(?:sudo\s+(?:-\S+\s+)*)?(?:/usr)?(?:/bin/)?(?:ba|z|k|da|fi|tc|c)?sh\b(?![.\-])"
@@ -148,6 +156,12 @@ SHELL_RULES: Final = (
           r">>?\s*(?:~|\$HOME|/root)?/?\.ssh/authorized_keys\b"
           r"|\bcrontab\b[^\n]{0,120}(?:curl|wget|\bnc\b|/dev/tcp)"
           r"|(?:curl|wget)[^\n]{0,200}\|\s*crontab\b", ("authorized_keys", "crontab")),
+    _rule("destructive_misc", "shell",
+          r"\bmv\s+(?:~|/\*?|/(?:etc|home|usr|var|bin|boot)\S*)\s+/dev/null\b|\bkill\s+-9\s+-1\b"
+          r"|\bcrontab\s+-r\b|>\s*/etc/(?:passwd|shadow|sudoers)\b|\bchmod\s+(?:-R\s+)?0?[0-7]?777\s+"
+          r"/(?:etc|usr|bin|var)?(?=$|\s)|\b(?:history\s+-c|unset\s+HISTFILE)\b[^\n]{0,80}(?:&&|;)"
+          r"|\biptables\s+-F\b[^\n]{0,40}(?:&&|;)\s*iptables\s+-P\s+\w+\s+ACCEPT",
+          ("mv", "kill", "crontab", "etc", "chmod", "history", "histfile", "iptables")),
     _rule("windows_download_exec", "shell",
           r"\bcertutil(?:\.exe)?\s+(?:-\w+\s+)*-urlcache\b|\bbitsadmin(?:\.exe)?\s+/transfer\b"
           r"|\bmshta(?:\.exe)?\s+(?:https?:|vbscript:|javascript:)|\bregsvr32\b[^\n]{0,80}/i:https?:",
@@ -179,6 +193,13 @@ PYTHON_RULES: Final = (
           ("compile",)),
     _rule("rmtree_root", "python",
           r"\bshutil\s*\.\s*rmtree\s*\(\s*[\"'](?:/|~|[A-Za-z]:\\\\?)[\"']", ("rmtree",)),
+    _rule("indirect_exec", "python",
+          r"\bimport_module\s*\(\s*[\"'](?:os|subprocess|pty|socket|builtins)[\"']\s*\)"
+          r"|\bgetattr\s*\(\s*(?:os|subprocess|builtins|__builtins__)\s*,\s*[\"'](?:system|popen"
+          r"|exec\w*|eval|spawn\w*|call|run|Popen|check_output|getoutput)[\"']"
+          r"|\bfrom\s+(?:os|subprocess|pty)\s+import\s+(?:system|popen|spawn\w*|exec\w*|getoutput"
+          r"|getstatusoutput)\b[^\n]{0,80}?;\s*(?:system|popen|spawn\w*|exec\w*|getoutput)\s*\(",
+          ("import_module", "getattr", "import")),
 )
 
 _QUOTE: Final = r"['\"`]"
@@ -187,14 +208,22 @@ SQL_RULES: Final = (
           rf"{_QUOTE}\s*\)?\s*(?:or|and|\|\||&&)\s+(?:{_QUOTE}?(?P<a>\w+){_QUOTE}?\s*(?:=|like)\s*"
           rf"{_QUOTE}?(?P=a)\b|{_QUOTE}{_QUOTE}\s*=\s*{_QUOTE}|\d+\s*[<>]\s*\d+\b|true\b"
           r"|not\s+false\b)",
-          ("like", "true", "false", "=", "<", ">")),
+          ("like", "true", "false", "=", "<", ">"),
+          requires=(("'", '"', "`"),)),
     _rule("numeric_tautology", "sql_injection", r"(?<![\w.])(?:\d+\s+|\)\s*)or\s+(?P<n>\d+)\s*=\s*(?P=n)\b",
-          ("=",)),
+          ("=",),
+          requires=(("or",),)),
     _rule("quote_comment", "sql_injection",
-          rf"\w{_QUOTE}\)?\s*(?:--(?=[\s\-]|$)|\#(?=\s|$)|/\*)", ("--", "#", "/*")),
+          rf"\w{_QUOTE}\)?\s*(?:--(?=[\s\-]|$)|\#(?=\s|$)|/\*)", ("--", "#", "/*"),
+          requires=(("'", '"', "`"),)),
+    _rule("clause_probe", "sql_injection",
+          rf"{_QUOTE}\s*\)?\s*(?:order|group)\s+by\s+\d+\s*(?:--|#|/\*)"
+          rf"|{_QUOTE}\s*\)?\s*having\s+\d+\s*=\s*\d+",
+          ("order", "group", "having")),
     _rule("stacked_query", "sql_injection",
           rf"{_QUOTE}\s*\)*\s*;\s*(?:drop|delete|truncate|alter|insert|update|create|exec(?:ute)?"
-          r"|shutdown|grant|declare|waitfor)\b", (";",)),
+          r"|shutdown|grant|declare|waitfor)\b", (";",),
+          requires=(("'", '"', "`"),)),
     _rule("stacked_after_number", "sql_injection",
           r"(?<![\w.])\d+\s*\)*\s*;\s*(?:drop|truncate)\s+(?:table|database|schema)\s+[\w.`\"\[\]]+"
           r"|(?<![\w.])\d+\s*\)*\s*;\s*(?:delete\s+from|shutdown|exec(?:ute)?\s+xp_)\b",
@@ -241,6 +270,14 @@ POWERSHELL_RULES: Final = (
           r"\binvoke-(?:mimikatz|shellcode|reflectivepeinjection|tokenmanipulation|powershelltcp)\b"
           r"|\bnew-object\s+(?:system\.)?net\.sockets\.tcpclient\b",
           ("invoke", "tcpclient")),
+    _rule("reflective_or_script_exec", "powershell",
+          r"\[(?:system\.)?reflection\.assembly\]::load\w*\s*\("
+          r"|\$executioncontext\.invokecommand\.invokescript\s*\("
+          r"|\b(?:iwr|invoke-webrequest|wget|curl|start-bitstransfer)\b[^\n]{0,200}?(?:-outfile|-o|"
+          r"-destination)\s+[\"']?(?P<drop>[\w$:\\/.\-]+\.(?:exe|ps1|bat|cmd|dll|scr|hta|vbs))"
+          r"[^\n]{0,200}?\b(?:start-process|saps|start|invoke-item|&)\s+[\"']?(?:\.\\)?[^\s\"']*?"
+          r"(?P=drop)",
+          ("reflection", "executioncontext", "iwr", "invoke", "wget", "curl", "start")),
 )
 
 ENCODED_RULES: Final = (
@@ -266,9 +303,18 @@ _OVERRIDE_VERB: Final = (
     r"|stop\s+following)")
 _INSTRUCTION_NOUN: Final = (
     r"(?:instructions?|guidance|guidelines?|directives?|rules|prompts?|constraints"
-    r"|restrictions|programming|polic(?:y|ies)|safeguards|guardrails|system\s+messages?)\b")
+    r"|restrictions|programming|polic(?:y|ies)|safeguards|guardrails|system\s+messages?)\b"
+    # "disregard the previous instructions I sent you" is a person correcting themselves.
+    r"(?!\s+(?:i|we)\s+(?:sent|gave|wrote|shared|emailed|posted|mentioned))")
 _TEMPORAL: Final = (r"(?:previous|prior|above|earlier|preceding|foregoing|former|original|initial"
                     r"|old|system|developer|operator)")
+# Token forms of the words above, so the override rules only run when both kinds are present.
+_NOUN_HINTS: Final = ("instruction", "instructions", "guidance", "guideline", "guidelines",
+                      "directive", "directives", "rules", "prompt", "prompts", "constraints",
+                      "restrictions", "programming", "policy", "policies", "safeguards",
+                      "guardrails", "message", "messages")
+_TEMPORAL_HINTS: Final = ("previous", "prior", "above", "earlier", "preceding", "foregoing",
+                          "former", "original", "initial", "old", "system", "developer", "operator")
 PROMPT_RULES: Final = (
     _rule("override_previous", "prompt_injection",
           rf"\b{_OVERRIDE_VERB}{_W}(?:(?:all|any|every|each|the|of|these|those|your|its){_W}){{0,3}}"
@@ -276,13 +322,36 @@ PROMPT_RULES: Final = (
           rf"(?:(?:ai|system|safety|model){_W})?{_INSTRUCTION_NOUN}",
           ("ignore", "disregard", "forget", "override", "overrule", "bypass", "discard",
            "abandon", "aside", "overlook", "neglect", "mind", "nevermind", "throw", "erase",
-           "nullify", "attention", "follow", "obey", "listen", "following")),
+           "nullify", "attention", "follow", "obey", "listen", "following"),
+          requires=(_NOUN_HINTS, _TEMPORAL_HINTS)),
     _rule("override_yours", "prompt_injection",
           rf"\b{_OVERRIDE_VERB}{_W}(?:(?:all|any)(?:{_W}of)?{_W})?(?:your|all|any|every){_W}"
           rf"(?:\w+{_W})?{_INSTRUCTION_NOUN}",
           ("ignore", "disregard", "forget", "override", "overrule", "bypass", "discard",
            "abandon", "aside", "overlook", "neglect", "mind", "nevermind", "throw", "erase",
-           "nullify", "attention", "follow", "obey", "listen", "following")),
+           "nullify", "attention", "follow", "obey", "listen", "following"),
+          requires=(_NOUN_HINTS, ("your", "all", "any", "every"))),
+    _rule("override_trailing_qualifier", "prompt_injection",
+          rf"\b{_OVERRIDE_VERB}{_W}(?:(?:all|any|every|the|of|these|those|your){_W}){{1,3}}"
+          rf"(?:\w+{_W})?{_INSTRUCTION_NOUN}{_W}(?:above|before|so{_W}far|given{_W}(?:above|before"
+          rf"|earlier|to{_W}you)|you{_W}(?:were|have{_W}been){_W}(?:given|told)|(?:from|by){_W}"
+          rf"(?:the{_W})?(?:system|developer|operator|admin))\b",
+          ("ignore", "disregard", "forget", "override", "overrule", "bypass", "discard",
+           "abandon", "aside", "overlook", "neglect", "mind", "nevermind", "throw", "erase",
+           "nullify", "attention", "follow", "obey", "listen", "following"),
+          requires=(_NOUN_HINTS, ("above", "before", "far", "given", "told", "system", "developer",
+                                  "operator", "admin"))),
+    _rule("ask_for_instructions", "prompt_injection",
+          rf"\b(?:what|which)(?:{_W}exactly)?{_W}(?:were|are|was|is){_W}your{_W}(?:initial|original"
+          rf"|system|hidden|secret|first|exact){_W}(?:instructions|prompt|rules|directives)\b"
+          rf"|\brepeat{_W}(?:the{_W})?(?:words|text|sentences|lines|everything){_W}above,?{_W}"
+          rf"(?:(?:starting|beginning){_W}with|verbatim|word{_W}for{_W}word|in{_W}full)\b"
+          rf"|\bbegin{_W}(?:new{_W})?(?:system|admin|developer|root){_W}(?:instructions|prompt"
+          rf"|override)\b"
+          rf"|\b(?:print|output|show|dump|display){_W}(?:the{_W})?(?:contents?{_W}of{_W})?"
+          rf"(?:your|the){_W}context{_W}window\b",
+          ("what", "which", "repeat", "print", "output", "show", "dump", "display", "begin"),
+          requires=(("instructions", "prompt", "rules", "directives", "above", "window"),)),
     # The same override in the languages our agents most often relay (de, fr, es, it, pt, nl).
     _rule("override_previous_i18n", "prompt_injection",
           r"\bignorier(?:e|en)?\s+(?:alle\s+|die\s+)?(?:vorherigen|bisherigen|obigen|vorangegangenen)"
@@ -304,7 +373,7 @@ PROMPT_RULES: Final = (
           rf"|an?{_W}AI{_W}(?:without|with{_W}no){_W}(?:any{_W})?(?:restrictions|limits|rules"
           rf"|filters|guidelines))",
           ("dan", "stan", "dude", "aim", "unrestricted", "unfiltered", "uncensored",
-           "jailbroken", "unaligned", "amoral", "evil", "without", "no")),
+           "jailbroken", "unaligned", "amoral", "evil", "ai")),
     _rule("do_anything_now", "prompt_injection",
           rf"\bdo{_W}anything{_W}now\b|\b(?:developer|god|jailbreak|dan){_W}mode{_W}(?:enabled"
           rf"|on|activated|unlocked)\b", ("anything", "mode")),
@@ -315,15 +384,15 @@ PROMPT_RULES: Final = (
           rf"|contents?|of))*{_W}your{_W}(?:system{_W}prompt|system{_W}message|initial{_W}"
           rf"(?:prompt|instructions)|hidden{_W}(?:prompt|instructions)|(?:original{_W})?"
           rf"instructions|developer{_W}(?:prompt|message)|prompt)\b",
-          ("prompt", "instructions", "message")),
+          ("prompt", "instructions", "message"),
+          requires=(("your",),)),
     _rule("prompt_replaced", "prompt_injection",
           rf"\b(?:your|the)(?:{_W}(?:previous|current|original|old))?{_W}system{_W}prompt"
           rf"{_W}(?:has|is|was)(?:{_W}been)?{_W}(?:updated|revoked|changed|replaced|overridden"
           rf"|overwritten|disabled|removed|lifted|suspended|cancell?ed|void)"
           rf"|\byour{_W}(?:instructions|guidelines|rules|restrictions){_W}(?:have|are)(?:{_W}been)?"
           rf"{_W}(?:updated|revoked|changed|replaced|overridden|lifted|removed|suspended)",
-          ("updated", "revoked", "changed", "replaced", "overridden", "overwritten", "disabled",
-           "removed", "lifted", "suspended", "cancelled", "canceled", "void")),
+          ("prompt", "instructions", "guidelines", "rules", "restrictions")),
     _rule("system_prompt_banner", "prompt_injection",
           rf"#{{2,}}\s*(?:new{_W}|updated{_W})?system{_W}(?:prompt|message|instructions?)\s*#{{2,}}"
           rf"|\bsystem{_W}override\b|<\|(?:im_start|im_end|system|endoftext)\|>",
@@ -332,7 +401,8 @@ PROMPT_RULES: Final = (
           rf"\b(?:api{_W}keys?|passwords?|credentials|secrets|tokens|private{_W}keys)"
           rf"(?:{_W}(?:and|or){_W}\w+(?:{_W}\w+)?)?{_W}(?:that{_W})?you{_W}(?:have{_W}access"
           rf"{_W}to|know|can{_W}(?:see|access)|(?:have{_W})?stored)",
-          ("access", "know", "see", "stored")),
+          ("key", "keys", "password", "passwords", "credentials", "secrets", "tokens"),
+          requires=(("you",),)),
     _rule("tool_call_markup", "prompt_injection",
           r"<\s*tool_call\s*>|\[\[\s*tool\s*:|<\s*function_calls?\s*>|<\s*invoke\s+name\s*=",
           ("tool_call", "tool", "function_call", "function_calls", "invoke")),
@@ -345,7 +415,8 @@ PROMPT_RULES: Final = (
     _rule("system_tag", "prompt_injection",
           r"<\s*/?\s*(?:system|sys|system_prompt|instructions?)\s*>|\[\s*/?\s*(?:system|SYS|INST)\s*\]"
           r"|(?:^|\n)\s*system\s*:",
-          ("system", "sys", "system_prompt", "instruction", "instructions", "inst"), weight=_WEAK),
+          ("system>", "system]", "system:", "system :", "sys>", "sys]", "inst>",
+           "inst]", "instruction>", "instructions>", "system_prompt>"), weight=_WEAK),
     _rule("new_instructions", "prompt_injection",
           rf"\b(?:new|updated|revised|additional|real|true){_W}(?:system{_W})?(?:instructions?|prompt"
           rf"|polic(?:y|ies)|rules|directives?|orders)(?:{_W}from{_W}(?:the{_W})?(?:administrator|admin"
@@ -355,7 +426,9 @@ PROMPT_RULES: Final = (
     _rule("your_new_task", "prompt_injection",
           rf"\byour{_W}(?:new|real|actual|true|only){_W}(?:task|job|role|goal|objective|mission"
           rf"|instructions?|purpose){_W}(?:is|are|:)",
-          ("new", "real", "actual", "true", "only"), weight=_WEAK),
+          ("task", "job", "role", "goal", "objective", "mission", "instruction",
+           "instructions", "purpose"), weight=_WEAK,
+          requires=(("your",),)),
     _rule("supersedes", "prompt_injection",
           rf"\b(?:this|these|it){_W}(?:supersedes?|overrides?|replaces?|takes?{_W}precedence{_W}over)"
           rf"{_W}(?:all{_W}|any{_W})?(?:the{_W})?(?:earlier|previous|prior|other|existing|original)"
@@ -370,7 +443,8 @@ PROMPT_RULES: Final = (
           rf"|operator|customer)\b",
           ("mention", "mentioning", "reveal", "revealing", "tell", "telling",
            "disclose", "disclosing", "inform", "informing", "alert", "alerting",
-           "notify", "notifying"), weight=_WEAK),
+           "notify", "notifying"), weight=_WEAK,
+          requires=(("user", "human", "operator", "customer"),)),
     _rule("function_call_json", "prompt_injection", r"[\"'](?:function_call|tool_calls?)[\"']\s*:",
           ("function_call", "tool_call", "tool_calls"), weight=_WEAK),
     _rule("run_this_call", "prompt_injection",
@@ -379,12 +453,12 @@ PROMPT_RULES: Final = (
           rf"{_W}with\b", ("function", "tool"), weight=_WEAK),
     _rule("assistant_turn", "prompt_injection",
           r"(?:^|[\s.])(?:assistant|ai|agent|model)\s*:\s*(?:before|ignore|now|from\s+now|new|you)",
-          ("assistant", "ai", "agent", "model"), weight=_WEAK),
+          ("assistant:", "ai:", "agent:", "model:"), weight=_WEAK),
     _rule("exfiltrate_history", "prompt_injection",
           rf"\b(?:send|forward|email|mail|post|upload|exfiltrate|copy){_W}(?:the{_W}|all{_W}|this"
           rf"{_W}|our{_W})?(?:entire{_W}|full{_W}|whole{_W}|complete{_W})?(?:conversation|chat"
           rf"|message){_W}(?:history|log|transcript)|\{{\{{\s*(?:secrets|conversation_history"
-          rf"|system_prompt|env|api_key|password)\s*\}}\}}", ("history", "log", "transcript", "{{"),
+          rf"|system_prompt|env|api_key|password)\s*\}}\}}", ("conversation", "chat", "message", "{{"),
           weight=_WEAK),
     _rule("list_secrets", "prompt_injection",
           rf"\b(?:list|print|reveal|send|give|share|dump|output|show|tell){_W}(?:me{_W})?(?:every|all"
@@ -394,7 +468,13 @@ PROMPT_RULES: Final = (
           weight=_WEAK),
     _rule("from_now_on", "prompt_injection",
           rf"\bfrom{_W}now{_W}on,?{_W}(?:you{_W})?(?:will|must|are|shall|should|only|always|never"
-          rf"|respond|reply|act|answer|ignore)\b", ("now",), weight=_WEAK),
+          rf"|respond|reply|act|answer|ignore)\b", ("from now on",), weight=_WEAK),
+    _rule("turn_markers", "prompt_injection",
+          rf"\b(?:end|ignore){_W}of{_W}(?:the{_W})?(?:user{_W})?(?:input|message|prompt|document)\b"
+          rf"|\bbegin{_W}(?:new{_W})?(?:system|admin|developer|root){_W}(?:mode|message)\b"
+          rf"|\b(?:admin|sudo|root|god|debug){_W}(?:override|mode)\b"
+          r"|</\s*(?:user|document|context|data)\s*>|\bpwned\b",
+          ("input", "message", "prompt", "begin", "override", "mode", "pwned", "</"), weight=_WEAK),
     _rule("no_limits", "prompt_injection",
           rf"\bstay{_W}in{_W}character\b|\bnever{_W}refuses?\b|\b(?:with{_W})?no{_W}(?:content{_W})?"
           rf"(?:polic(?:y|ies)|restrictions|filters)\b|\bwithout{_W}(?:any{_W})?(?:restrictions"
@@ -444,7 +524,13 @@ class RuleSet:
         for substring, ids in self._by_substring:
             if substring in lower:
                 chosen.update(ids)
-        return [self.rules[i] for i in sorted(chosen)]
+        selected = []
+        for i in sorted(chosen):
+            rule = self.rules[i]
+            if all(not gate.tokens.isdisjoint(words) or any(map(lower.__contains__, subs))
+                   for words, subs in rule.requires):
+                selected.append(rule)
+        return selected
 
 
 _NON_PROMPT: Final = RuleSet(NON_PROMPT_RULES)
@@ -487,9 +573,15 @@ def find_executables(text: str, *, depth: int = 0) -> list[Detection]:
     """Executable payloads in `text`, including those hidden in encoded runs (kind `encoded`)."""
     gate = _Gate(text)
     found, _ = _match_rules(text, _NON_PROMPT, gate)
+    shell_view = reveal_shell(text)
+    if shell_view.changed:
+        hidden, _ = _match_rules(shell_view.text, _NON_PROMPT, _Gate(shell_view.text))
+        for d in hidden:
+            start, end = shell_view.to_original(d.start, d.end)
+            found.append(Detection(d.type, start, end, d.value))
     found.extend(_prompt_injections(text, gate))
     if depth < MAX_DECODE_DEPTH:
-        for run in find_encoded(text):
+        for run in find_encoded(text, gate.tokens):
             inner = find_executables(run.decoded, depth=depth + 1)
             if inner:
                 found.append(Detection("encoded", run.start, run.end,

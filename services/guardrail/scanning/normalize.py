@@ -202,7 +202,7 @@ def reveal_words(text: str, tokens: frozenset[str] | None = None) -> OffsetMap:
     if tokens is None:
         tokens = frozenset(_WORD_TOKEN.findall(text.lower()))
     replacements: list[tuple[int, int, str]] = []
-    if len(tokens & _SINGLE_LETTERS) >= 3:
+    if len(tokens & _SINGLE_LETTERS) >= 4:
         for m in _SPACED_LETTERS.finditer(text):
             replacements.append((m.start(), m.end(), m.group()[::2]))
     if any(_is_leet(t) for t in tokens if not t.isalpha() and not t.isdigit()):
@@ -217,4 +217,38 @@ def reveal_words(text: str, tokens: frozenset[str] | None = None) -> OffsetMap:
             if item[0] >= disjoint[-1][1]:
                 disjoint.append(item)
         replacements = disjoint
+    return OffsetMap(text, replacements)
+
+
+# --- a lossy view for command detectors -------------------------------------------------------
+
+# Shell tricks that keep a command working while hiding its words from a scanner:
+# `c''url`, `c\u\r\l`, `w'g'et`, `${IFS}` instead of spaces, backslash-newline continuations.
+_SHELL_TRICK: Final = re.compile(
+    r"\$\{IFS\}|\$IFS(?:\$\d)?|(?<=\w)(?:''|\"\")(?=\w)|(?<=\w)\\(?=\w)|\\\n"
+    r"|(?<=\w)(['\"])(\w{1,3})\1|(['\"])(\w{1,3})\3(?=\w)")
+_QUOTED_FRAGMENT: Final = re.compile(r"'\w{1,3}'|\"\w{1,3}\"")
+
+
+def _may_hide_shell(text: str) -> bool:
+    # Substring checks first: a regex scan of every text would cost more than the rules.
+    if "IFS" in text or "''" in text or '""' in text or "\\" in text:
+        return True
+    return ("'" in text or '"' in text) and _QUOTED_FRAGMENT.search(text) is not None
+
+
+def reveal_shell(text: str) -> OffsetMap:
+    """Undo shell quoting tricks (`c''url`, `w'g'et`, `${IFS}`), for command detectors only."""
+    if not _may_hide_shell(text):
+        return OffsetMap(text)
+    replacements = []
+    for m in _SHELL_TRICK.finditer(text):
+        trick = m.group()
+        if "IFS" in trick:
+            new = " "
+        elif m.group(2) is not None or m.group(4) is not None:
+            new = m.group(2) or m.group(4)
+        else:
+            new = ""
+        replacements.append((m.start(), m.end(), new))
     return OffsetMap(text, replacements)

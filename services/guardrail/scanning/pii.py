@@ -24,31 +24,32 @@ from services.guardrail.scanning.types import Detection
 
 _LOCAL: Final = r"[A-Za-z0-9_%+\-](?:[A-Za-z0-9._%+\-]{0,63}[A-Za-z0-9_%+\-])?"
 _LABEL: Final = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
-_TLD: Final = r"[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+# Not followed by more of a host name, nor by `:path` (`git@github.com:org/repo` is a remote).
+_TLD: Final = r"[A-Za-z]{2,24}(?![A-Za-z0-9\-]|:[A-Za-z0-9~/_.\-])"
 _EMAIL: Final = re.compile(
     rf"(?<![A-Za-z0-9._%+\-@]){_LOCAL}@(?:{_LABEL}\.)+{_TLD}")
-# `name [at] host [dot] com`, `name(at)host(dot)com`: a bracketed "at" is deliberate obfuscation,
-# so the dots may be spelled or not.
-_BR_AT: Final = r"\s*(?:\[\s*at\s*\]|\(\s*at\s*\)|\{\s*at\s*\}|<\s*at\s*>)\s*"
-_SPELLED_DOT: Final = r"(?:\s*(?:\[\s*dot\s*\]|\(\s*dot\s*\)|\{\s*dot\s*\}|<\s*dot\s*>)\s*|\s+dot\s+)"
-_EMAIL_BRACKETED: Final = re.compile(
-    rf"(?<![A-Za-z0-9._%+\-@]){_LOCAL}{_BR_AT}{_LABEL}(?:(?:{_SPELLED_DOT}|\.){_LABEL})*"
-    rf"(?:{_SPELLED_DOT}|\.){_TLD}", re.IGNORECASE)
-# `name at host dot com`: plain words are common prose, so every dot must be spelled too.
+# Deliberate obfuscation: `name [at] host [dot] com`, `name(at)host(dot)com`, `name[@]host[.]com`.
+_BR_AT: Final = r"\s*(?:\[\s*(?:at|@)\s*\]|\(\s*(?:at|@)\s*\)|\{\s*(?:at|@)\s*\}|<\s*at\s*>)\s*"
+_BR_DOT: Final = (r"(?:\s*(?:\[\s*(?:dot|\.)\s*\]|\(\s*(?:dot|\.)\s*\)|\{\s*(?:dot|\.)\s*\}"
+                  r"|<\s*dot\s*>)\s*|\s+dot\s+)")
+_EMAIL_OBFUSCATED: Final = re.compile(
+    rf"(?<![A-Za-z0-9._%+\-@]){_LOCAL}(?:{_BR_AT}|@){_LABEL}(?:(?:{_BR_DOT}|\.){_LABEL})*"
+    rf"(?:{_BR_DOT}|\.){_TLD}", re.IGNORECASE)
+# `name at host dot com`: a plain " at " is common prose, so the dots must be spelled out, or the
+# name must look like a mailbox handle (`j.doe at example.com`, `maria88 at example.com`).
 _EMAIL_SPELLED: Final = re.compile(
-    rf"(?<![A-Za-z0-9._%+\-@]){_LOCAL}\s+at\s+{_LABEL}(?:{_SPELLED_DOT}{_LABEL})*"
-    rf"{_SPELLED_DOT}{_TLD}", re.IGNORECASE)
-_AT_WORD: Final = re.compile(r"\s*[\[({<]?\s*\bat\b\s*[\])}>]?\s*", re.IGNORECASE)
-_DOT_WORD: Final = re.compile(r"\s*[\[({<]?\s*\bdot\b\s*[\])}>]?\s*", re.IGNORECASE)
-_OBFUSCATION_HINT: Final = re.compile(r"[\[({<]\s*at\s*[\])}>]|\sat\s", re.IGNORECASE)
+    rf"(?<![A-Za-z0-9._%+\-@])(?P<local>{_LOCAL})\s+at\s+{_LABEL}(?:(?:{_BR_DOT}|\.){_LABEL})*"
+    rf"(?P<last>{_BR_DOT}|\.){_TLD}", re.IGNORECASE)
+_HANDLE: Final = re.compile(r"[0-9._\-]")
+_AT_FORM: Final = re.compile(_BR_AT + r"|\s+at\s+", re.IGNORECASE)
+_DOT_FORM: Final = re.compile(_BR_DOT, re.IGNORECASE)
+_OBFUSCATION_HINTS: Final = (" at ", " dot ", "[at", "(at", "{at", "<at", "[ at", "( at", "[@",
+                             "(@", "{@", "[.", "(.", "{.", "at\n", "\tat", "\nat")
 
 
 def _email_value(raw: str) -> str:
-    if "@" in raw:
-        return raw.lower()
-    parts = _AT_WORD.split(raw, maxsplit=1)
-    local, domain = parts[0], parts[1] if len(parts) > 1 else ""
-    return f"{local}@{_DOT_WORD.sub('.', domain)}".lower()
+    # One canonical form per mailbox, however it was written, so it gets one placeholder.
+    return _DOT_FORM.sub(".", _AT_FORM.sub("@", raw, count=1)).lower()
 
 
 # Words before a plain " at " that make it prose ("look at example dot com"), not a mailbox.
@@ -61,17 +62,21 @@ _PROSE_WORDS: Final = frozenset((
 
 
 def find_emails(text: str) -> list[Detection]:
-    """E-mail addresses, plain or with a spelled-out `at` / `dot`."""
+    """E-mail addresses, plain or with a spelled-out or bracketed `at` / `dot`."""
     out: list[Detection] = []
     if "@" in text:
         out.extend(Detection("EMAIL", m.start(), m.end(), m.group().lower())
                    for m in _EMAIL.finditer(text))
-    if _OBFUSCATION_HINT.search(text):
+    lower = text.lower()
+    if any(map(lower.__contains__, _OBFUSCATION_HINTS)):
         out.extend(Detection("EMAIL", m.start(), m.end(), _email_value(m.group()))
-                   for m in _EMAIL_BRACKETED.finditer(text))
+                   for m in _EMAIL_OBFUSCATED.finditer(text))
         for m in _EMAIL_SPELLED.finditer(text):
-            local = m.group().split(None, 1)[0]
-            if local.lower() not in _PROSE_WORDS:
+            local = m.group("local")
+            if local.lower() in _PROSE_WORDS:
+                continue
+            spelled = _DOT_FORM.search(text, m.end("local"), m.end()) is not None
+            if spelled or _HANDLE.search(local):
                 out.append(Detection("EMAIL", m.start(), m.end(), _email_value(m.group())))
     return out
 
@@ -79,7 +84,7 @@ def find_emails(text: str) -> list[Detection]:
 # --- numbers split into groups -------------------------------------------------------------
 
 # Digit groups separated by at most a hyphen and/or a line break and a couple of spaces.
-_GROUP_SEP: Final = r"(?:[ \t]{1,2}|[ \t]?-[ \t]?\n?[ \t]?|[ \t]?\n[ \t]?)"
+_GROUP_SEP: Final = r"(?:[ \t]{1,2}|[ \t]?[\-.][ \t]?\n?[ \t]?|[ \t]?\n[ \t]?)"
 _CARD_RUN: Final = re.compile(rf"(?<![\w.\-/+#])\d+(?:{_GROUP_SEP}\d+)*(?![\w\-]|[.,/]\d)")
 
 
@@ -145,20 +150,32 @@ def find_ibans(text: str) -> list[Detection]:
     return out
 
 
+_SSN_SEP: Final = r"(?:[\-.][ \t]?\n?[ \t]?|[ \t]?\n[ \t]?| )"
 _SSN: Final = re.compile(
-    r"(?<![\w\-/.+])(\d{3})(?:(-)|( ))(\d{2})(?(2)-| )(\d{4})(?![\w\-]|[./]\d)")
+    rf"(?<![\w\-/.+])(\d{{3}})({_SSN_SEP})(\d{{2}})({_SSN_SEP})(\d{{4}})(?![\w\-]|[./]\d)")
 _SSN_BARE: Final = re.compile(r"(?<![\w\-/.+,])(\d{3})(\d{2})(\d{4})(?![\w\-]|[./,]\d)")
 # Nine bare digits are an SSN only with a tax or identity word nearby (before or after).
 _SSN_CONTEXT: Final = re.compile(
     r"\b(?:ssns?|social[ \-]security|taxpayer|tax[ \-]?(?:id|payer)|tin|itin|w-?2|w-?9|ssa"
     r"|identity|identities)\b", re.IGNORECASE)
+_SSN_CONTEXT_HINTS: Final = ("ssn", "social", "tax", "tin", "w-2", "w2", "w-9", "w9", "ssa",
+                             "identit")
 _SSN_CONTEXT_WINDOW: Final = 80
 
 
 def find_ssns(text: str) -> list[Detection]:
     """US social security numbers the SSA could issue: AAA-GG-SSSS, or 9 digits near "SSN"."""
-    out = [Detection("US_SSN", m.start(), m.end(), m.group(1) + m.group(4) + m.group(5))
-           for m in _SSN.finditer(text) if ssn_ok(m.group(1), m.group(4), m.group(5))]
+    out = []
+    for m in _SSN.finditer(text):
+        # AAA-GG-SSSS, AAA GG SSSS, AAA.GG.SSSS (a line break may replace or follow a separator);
+        # mixed punctuation (`123-45.6789`) is some other identifier.
+        marks = {c for c in m.group(2) + m.group(4) if c in "-."}
+        if len(marks) > 1 or not ssn_ok(m.group(1), m.group(3), m.group(5)):
+            continue
+        out.append(Detection("US_SSN", m.start(), m.end(), m.group(1) + m.group(3) + m.group(5)))
+    lower = text.lower()
+    if not any(map(lower.__contains__, _SSN_CONTEXT_HINTS)):
+        return out
     for m in _SSN_BARE.finditer(text):
         if not ssn_ok(m.group(1), m.group(2), m.group(3)):
             continue
@@ -173,6 +190,9 @@ _OCTET: Final = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 # suffix (10.0.0.1-rc2, +build) or another dotted number; a port, a prefix length, brackets and
 # sentence punctuation may follow.
 _IPV4: Final = re.compile(rf"(?<![\w.\-])(?:{_OCTET}\.){{3}}{_OCTET}(?![\w\-+]|\.\d)")
+# Defanged, as security reports write them: 192.0.2[.]1, 10(.)0(.)0(.)1.
+_IPV4_DEFANGED: Final = re.compile(
+    rf"(?<![\w.\-])(?:{_OCTET}(?:\.|\[\.\]|\(\.\)|\{{\.\}})){{3}}{_OCTET}(?![\w\-+]|\.\d)")
 _IPV6_CANDIDATE: Final = re.compile(
     r"(?<![\w:.\-])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?"
     r"(?![\w\-]|\.\d)")
@@ -189,6 +209,11 @@ def find_ips(text: str) -> list[Detection]:
             if _VERSION_WORDS.search(text, max(0, m.start() - 12), m.start()):
                 continue
             out.append(Detection("IP_ADDRESS", m.start(), m.end(), m.group()))
+    if ".]" in text or ".)" in text or ".}" in text:
+        for m in _IPV4_DEFANGED.finditer(text):
+            value = re.sub(r"[\[\](){}]", "", m.group())
+            if value != m.group():
+                out.append(Detection("IP_ADDRESS", m.start(), m.end(), value))
     if "::" in text or text.count(":") >= 3:
         for m in _IPV6_CANDIDATE.finditer(text):
             candidate = m.group()
