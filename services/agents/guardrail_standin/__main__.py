@@ -1,0 +1,31 @@
+"""`python -m services.agents.guardrail_standin`: forward tasks unscanned until SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from agentbus.errors import AgentBusError
+from agentbus.observability import configure_logging
+from agentbus.settings import Settings
+from services.agents.guardrail_standin.relay import serve
+
+
+def main() -> int:
+    """Run the stand-in; exit 1 on a broker problem."""
+    settings = Settings()
+    if "service_name" not in settings.model_fields_set:
+        settings = settings.model_copy(update={"service_name": "guardrail-standin"})
+    configure_logging(settings.log_level, settings.service_name)
+    try:
+        asyncio.run(serve(settings, stop=asyncio.Event()))
+    except AgentBusError as exc:
+        print(f"guardrail stand-in: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
