@@ -7,13 +7,15 @@ from typing import Final
 
 from services.guardrail.scanning.executable import find_executables
 from services.guardrail.scanning.normalize import normalize
+from services.guardrail.scanning.numbers import Clusters, digit_clusters
 from services.guardrail.scanning.phones import find_phones
 from services.guardrail.scanning.pii import find_cards, find_emails, find_ibans, find_ips, find_ssns
 from services.guardrail.scanning.secrets import find_secrets
 from services.guardrail.scanning.types import Detection
 
-PII_DETECTORS: Final[tuple[Callable[[str], list[Detection]], ...]] = (
-    find_secrets, find_emails, find_ibans, find_cards, find_ssns, find_ips, find_phones)
+# Detectors that only look where digit clusters are.
+NUMBER_DETECTORS: Final[tuple[Callable[[str, Clusters], list[Detection]], ...]] = (
+    find_cards, find_ssns, find_ips, find_phones)
 # When two PII spans overlap, the more specific type wins: a secret's digits are not a phone, an
 # IBAN's digits are not a card, a card is not a phone.
 _PRIORITY: Final = {"API_SECRET": 0, "EMAIL": 1, "IBAN": 2, "CREDIT_CARD": 3, "US_SSN": 4,
@@ -34,9 +36,12 @@ def detect(text: str) -> list[Detection]:
     """Every PII value and executable payload in `text`, offsets into `text`, sorted by start."""
     norm = normalize(text)
     normalized = norm.text
-    pii: list[Detection] = []
-    for detector in PII_DETECTORS:
-        pii.extend(detector(normalized))
+    pii: list[Detection] = find_secrets(normalized)
+    pii.extend(find_emails(normalized))
+    pii.extend(find_ibans(normalized))
+    clusters = digit_clusters(normalized)
+    for detector in NUMBER_DETECTORS:
+        pii.extend(detector(normalized, clusters))
     found = _resolve_overlaps(pii)
     seen: set[tuple[str, int, int]] = set()
     for d in find_executables(normalized):

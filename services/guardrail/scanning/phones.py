@@ -16,6 +16,7 @@ from typing import Final
 
 import phonenumbers
 
+from services.guardrail.scanning.numbers import Clusters, windows
 from services.guardrail.scanning.pii import IBAN_HEAD_BEFORE
 from services.guardrail.scanning.types import Detection
 
@@ -109,10 +110,12 @@ def _is_phone(raw: str) -> bool:
     return False
 
 
-def find_phones(text: str) -> list[Detection]:
+def find_phones(text: str, clusters: Clusters | None = None) -> list[Detection]:
     """Phone numbers, without `tel:` or extensions; see the module docstring for the rules."""
     out = []
-    for m in _CANDIDATE.finditer(text):
+    candidates = (m for pos, endpos in windows(text, clusters, 7)
+                  for m in _CANDIDATE.finditer(text, pos, endpos))
+    for m in candidates:
         raw = m.group()
         ndigits = sum(c.isdigit() for c in raw)
         if ndigits < 7:

@@ -18,6 +18,7 @@ from services.guardrail.scanning.checksums import (
     luhn_ok,
     ssn_ok,
 )
+from services.guardrail.scanning.numbers import Clusters, windows
 from services.guardrail.scanning.types import Detection
 
 # --- e-mail ---------------------------------------------------------------------------------
@@ -92,10 +93,17 @@ _CARD_RUN: Final = re.compile(rf"(?<![\w.\-/+#])\d+(?:{_GROUP_SEP}\d+)*(?![\w\-]
 IBAN_HEAD_BEFORE: Final = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ \t\-][A-Za-z0-9]{4})*[ \t\-]$")
 
 
-def find_cards(text: str) -> list[Detection]:
+def find_cards(text: str, clusters: Clusters | None = None) -> list[Detection]:
     """Payment card numbers: 13-19 digits, a real issuer range, and a passing Luhn checksum."""
     out = []
-    for run in _CARD_RUN.finditer(text):
+    for pos, endpos in windows(text, clusters, 13):
+        out.extend(_cards_in(text, pos, endpos))
+    return out
+
+
+def _cards_in(text: str, pos: int, endpos: int) -> list[Detection]:
+    out = []
+    for run in _CARD_RUN.finditer(text, pos, endpos):
         raw = run.group()
         digits = "".join(c for c in raw if c.isdigit())
         # The whole run must be the card: a window inside a longer number is a different number.
@@ -163,10 +171,11 @@ _SSN_CONTEXT_HINTS: Final = ("ssn", "social", "tax", "tin", "w-2", "w2", "w-9", 
 _SSN_CONTEXT_WINDOW: Final = 80
 
 
-def find_ssns(text: str) -> list[Detection]:
+def find_ssns(text: str, clusters: Clusters | None = None) -> list[Detection]:
     """US social security numbers the SSA could issue: AAA-GG-SSSS, or 9 digits near "SSN"."""
     out = []
-    for m in _SSN.finditer(text):
+    spans = list(windows(text, clusters, 9))
+    for m in (m for pos, endpos in spans for m in _SSN.finditer(text, pos, endpos)):
         # AAA-GG-SSSS, AAA GG SSSS, AAA.GG.SSSS (a line break may replace or follow a separator);
         # mixed punctuation (`123-45.6789`) is some other identifier.
         marks = {c for c in m.group(2) + m.group(4) if c in "-."}
@@ -176,7 +185,7 @@ def find_ssns(text: str) -> list[Detection]:
     lower = text.lower()
     if not any(map(lower.__contains__, _SSN_CONTEXT_HINTS)):
         return out
-    for m in _SSN_BARE.finditer(text):
+    for m in (m for pos, endpos in spans for m in _SSN_BARE.finditer(text, pos, endpos)):
         if not ssn_ok(m.group(1), m.group(2), m.group(3)):
             continue
         if _SSN_CONTEXT.search(text, max(0, m.start() - _SSN_CONTEXT_WINDOW),
@@ -201,16 +210,17 @@ _VERSION_WORDS: Final = re.compile(
     r"|figure|fig|table|article|art|step|item|rule|§)\.?\s*$", re.IGNORECASE)
 
 
-def find_ips(text: str) -> list[Detection]:
+def find_ips(text: str, clusters: Clusters | None = None) -> list[Detection]:
     """IPv4 and IPv6 addresses, without ports, brackets or prefix lengths."""
     out = []
     if "." in text:
-        for m in _IPV4.finditer(text):
+        spans = list(windows(text, clusters, 7))
+        for m in (m for pos, endpos in spans for m in _IPV4.finditer(text, pos, endpos)):
             if _VERSION_WORDS.search(text, max(0, m.start() - 12), m.start()):
                 continue
             out.append(Detection("IP_ADDRESS", m.start(), m.end(), m.group()))
     if ".]" in text or ".)" in text or ".}" in text:
-        for m in _IPV4_DEFANGED.finditer(text):
+        for m in (m for pos, endpos in spans for m in _IPV4_DEFANGED.finditer(text, pos, endpos)):
             value = re.sub(r"[\[\](){}]", "", m.group())
             if value != m.group():
                 out.append(Detection("IP_ADDRESS", m.start(), m.end(), value))

@@ -157,3 +157,16 @@ def test_checksums() -> None:
     assert not iban_ok("GB82WEST1234569876543")
     assert ssn_ok("123", "45", "6789")
     assert not ssn_ok("666", "45", "6789")
+
+
+def test_number_detectors_agree_with_and_without_the_cluster_prefilter() -> None:
+    from services.guardrail.scanning.numbers import digit_clusters
+    from services.guardrail.scanning.phones import find_phones
+    from services.guardrail.scanning.pii import find_cards, find_ips, find_ssns
+
+    text = ("Call +44 (0)20 7946 0018 or (212) 736-5000; card 4012 8888 8888 1881; "
+            "SSN 212-09-7694; host 203.0.113[.]9 and 10.0.0.1:80; order 2024-11-05.")
+    clusters = digit_clusters(text)
+    for detector in (find_cards, find_ssns, find_ips, find_phones):
+        assert detector(text, clusters) == detector(text)
+        assert detector(text)
