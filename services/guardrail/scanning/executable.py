@@ -302,14 +302,14 @@ _OVERRIDE_VERB: Final = (
     r"|pay\s+no\s+attention\s+to|do\s+not\s+(?:follow|obey)|don'?t\s+(?:follow|obey|listen\s+to)"
     r"|stop\s+following)")
 _INSTRUCTION_NOUN: Final = (
-    r"(?:instructions?|guidance|guidelines?|directives?|rules|prompts?|constraints"
+    r"(?:instructions?|directions|guidance|guidelines?|directives?|rules|prompts?|constraints"
     r"|restrictions|programming|polic(?:y|ies)|safeguards|guardrails|system\s+messages?)\b"
     # "disregard the previous instructions I sent you" is a person correcting themselves.
     r"(?!\s+(?:i|we)\s+(?:sent|gave|wrote|shared|emailed|posted|mentioned))")
 _TEMPORAL: Final = (r"(?:previous|prior|above|earlier|preceding|foregoing|former|original|initial"
                     r"|old|system|developer|operator)")
 # Token forms of the words above, so the override rules only run when both kinds are present.
-_NOUN_HINTS: Final = ("instruction", "instructions", "guidance", "guideline", "guidelines",
+_NOUN_HINTS: Final = ("instruction", "instructions", "directions", "guidance", "guideline", "guidelines",
                       "directive", "directives", "rules", "prompt", "prompts", "constraints",
                       "restrictions", "programming", "policy", "policies", "safeguards",
                       "guardrails", "message", "messages")

@@ -34,7 +34,7 @@ _BR_AT: Final = r"\s*(?:\[\s*(?:at|@)\s*\]|\(\s*(?:at|@)\s*\)|\{\s*(?:at|@)\s*\}
 _BR_DOT: Final = (r"(?:\s*(?:\[\s*(?:dot|\.)\s*\]|\(\s*(?:dot|\.)\s*\)|\{\s*(?:dot|\.)\s*\}"
                   r"|<\s*dot\s*>)\s*|\s+dot\s+)")
 _EMAIL_OBFUSCATED: Final = re.compile(
-    rf"(?<![A-Za-z0-9._%+\-@]){_LOCAL}(?:{_BR_AT}|@){_LABEL}(?:(?:{_BR_DOT}|\.){_LABEL})*"
+    rf"(?<![A-Za-z0-9._%+\-@]){_LOCAL}(?:{_BR_AT}|@|[ \t]@[ \t]){_LABEL}(?:(?:{_BR_DOT}|\.){_LABEL})*"
     rf"(?:{_BR_DOT}|\.){_TLD}", re.IGNORECASE)
 # `name at host dot com`: a plain " at " is common prose, so the dots must be spelled out, or the
 # name must look like a mailbox handle (`j.doe at example.com`, `maria88 at example.com`).
@@ -44,13 +44,13 @@ _EMAIL_SPELLED: Final = re.compile(
 _HANDLE: Final = re.compile(r"[0-9._\-]")
 _AT_FORM: Final = re.compile(_BR_AT + r"|\s+at\s+", re.IGNORECASE)
 _DOT_FORM: Final = re.compile(_BR_DOT, re.IGNORECASE)
-_OBFUSCATION_HINTS: Final = (" at ", " dot ", "[at", "(at", "{at", "<at", "[ at", "( at", "[@",
+_OBFUSCATION_HINTS: Final = (" at ", " dot ", " @ ", "[at", "(at", "{at", "<at", "[ at", "( at", "[@",
                              "(@", "{@", "[.", "(.", "{.", "at\n", "\tat", "\nat")
 
 
 def _email_value(raw: str) -> str:
     # One canonical form per mailbox, however it was written, so it gets one placeholder.
-    return _DOT_FORM.sub(".", _AT_FORM.sub("@", raw, count=1)).lower()
+    return _DOT_FORM.sub(".", _AT_FORM.sub("@", raw, count=1)).replace(" ", "").lower()
 
 
 # Words before a plain " at " that make it prose ("look at example dot com"), not a mailbox.
