@@ -164,8 +164,10 @@ SHELL_RULES: Final = (
           ("mv", "kill", "crontab", "etc", "chmod", "history", "histfile", "iptables")),
     _rule("windows_download_exec", "shell",
           r"\bcertutil(?:\.exe)?\s+(?:-\w+\s+)*-urlcache\b|\bbitsadmin(?:\.exe)?\s+/transfer\b"
-          r"|\bmshta(?:\.exe)?\s+(?:https?:|vbscript:|javascript:)|\bregsvr32\b[^\n]{0,80}/i:https?:",
-          ("certutil", "bitsadmin", "mshta", "regsvr32")),
+          r"|\bmshta(?:\.exe)?\s+(?:https?:|vbscript:|javascript:)|\bregsvr32\b[^\n]{0,80}/i:https?:"
+          r"|\bvssadmin(?:\.exe)?\s+delete\s+shadows\b|\bwbadmin\s+delete\s+catalog\b"
+          r"|\bbcdedit\b[^\n]{0,40}recoveryenabled\s+no\b",
+          ("certutil", "bitsadmin", "mshta", "regsvr32", "vssadmin", "wbadmin", "bcdedit")),
 )
 
 PYTHON_RULES: Final = (
@@ -186,7 +188,9 @@ PYTHON_RULES: Final = (
     _rule("unsafe_deserialise", "python",
           r"\b(?:c?pickle|dill|marshal|jsonpickle|cloudpickle)\s*\.\s*(?:loads?|decode|Unpickler)\s*\("
           r"|\byaml\s*\.\s*(?:unsafe_load|load)\s*\([^)]{0,200}?Loader\s*=\s*(?:yaml\.)?"
-          r"(?:Unsafe)?Loader\b|\byaml\s*\.\s*unsafe_load\s*\(",
+          r"(?:Unsafe)?Loader\b|\byaml\s*\.\s*unsafe_load\s*\("
+          # PyYAML before 6 made yaml.load(data) without a Loader construct arbitrary objects.
+          r"|\byaml\s*\.\s*load\s*\((?![^()]*(?:\([^()]*\)[^()]*)*Loader)[^()]*(?:\([^()]*\)[^()]*)*\)",
           ("pickle", "cpickle", "dill", "marshal", "jsonpickle", "cloudpickle", "yaml")),
     _rule("pty_dup2", "python", r"\bpty\s*\.\s*spawn\s*\(|\bos\s*\.\s*dup2\s*\(", ("pty", "dup2")),
     _rule("compile_exec", "python", r"\bcompile\s*\([^\n]{0,200}?,\s*[\"']exec[\"']\s*\)",
@@ -216,13 +220,17 @@ SQL_RULES: Final = (
     _rule("quote_comment", "sql_injection",
           rf"\w{_QUOTE}\)?\s*(?:--(?=[\s\-]|$)|\#(?=\s|$)|/\*)", ("--", "#", "/*"),
           requires=(("'", '"', "`"),)),
+    _rule("error_or_blind", "sql_injection",
+          rf"{_QUOTE}\s*\)?\s*(?:and|or)\s+(?:\d+\s*=\s*)?(?:convert|cast|extractvalue|updatexml"
+          r"|ascii|substring|substr)\s*\(",
+          ("and", "or"), requires=(("'", '"', "`"),)),
     _rule("clause_probe", "sql_injection",
           rf"{_QUOTE}\s*\)?\s*(?:order|group)\s+by\s+\d+\s*(?:--|#|/\*)"
           rf"|{_QUOTE}\s*\)?\s*having\s+\d+\s*=\s*\d+",
           ("order", "group", "having")),
     _rule("stacked_query", "sql_injection",
           rf"{_QUOTE}\s*\)*\s*;\s*(?:drop|delete|truncate|alter|insert|update|create|exec(?:ute)?"
-          r"|shutdown|grant|declare|waitfor)\b", (";",),
+          r"|shutdown|grant|declare|waitfor|select)\b", (";",),
           requires=(("'", '"', "`"),)),
     _rule("stacked_after_number", "sql_injection",
           r"(?<![\w.])\d+\s*\)*\s*;\s*(?:drop|truncate)\s+(?:table|database|schema)\s+[\w.`\"\[\]]+"
@@ -270,6 +278,11 @@ POWERSHELL_RULES: Final = (
           r"\binvoke-(?:mimikatz|shellcode|reflectivepeinjection|tokenmanipulation|powershelltcp)\b"
           r"|\bnew-object\s+(?:system\.)?net\.sockets\.tcpclient\b",
           ("invoke", "tcpclient")),
+    _rule("destructive_powershell", "powershell",
+          r"\b(?:remove-item|ri|rm|del|rd|rmdir)\b[^\n|;]{0,60}?-recurse\b[^\n|;]{0,60}?"
+          r"(?:[\"']?c:\\(?:windows\\?|users\\?)?[\"']?(?=$|\s|;)|\$env:(?:systemroot|windir|userprofile))"
+          r"|\bformat-volume\b|\bclear-disk\b",
+          ("recurse", "format", "clear")),
     _rule("reflective_or_script_exec", "powershell",
           r"\[(?:system\.)?reflection\.assembly\]::load\w*\s*\("
           r"|\$executioncontext\.invokecommand\.invokescript\s*\("
@@ -304,8 +317,11 @@ _OVERRIDE_VERB: Final = (
 _INSTRUCTION_NOUN: Final = (
     r"(?:instructions?|directions|guidance|guidelines?|directives?|rules|prompts?|constraints"
     r"|restrictions|programming|polic(?:y|ies)|safeguards|guardrails|system\s+messages?)\b"
-    # "disregard the previous instructions I sent you" is a person correcting themselves.
-    r"(?!\s+(?:i|we)\s+(?:sent|gave|wrote|shared|emailed|posted|mentioned))")
+    # "disregard the previous instructions I sent you" is a person correcting themselves, and
+    # "... from the client" relays a third party's wishes; neither addresses a model.
+    r"(?!\s+(?:i|we)\s+(?:sent|gave|wrote|shared|emailed|posted|mentioned))"
+    r"(?!\s+(?:from|by|of)\s+(?:the\s+|our\s+|your\s+)?(?:client|customer|vendor|supplier|landlord"
+    r"|bank|manager|team|legal|hr|counsel|court|partner|auditor|tenant|buyer|seller|insurer)s?\b)")
 _TEMPORAL: Final = (r"(?:previous|prior|above|earlier|preceding|foregoing|former|original|initial"
                     r"|old|system|developer|operator)")
 # Token forms of the words above, so the override rules only run when both kinds are present.

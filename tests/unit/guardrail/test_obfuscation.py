@@ -97,6 +97,12 @@ def test_shell_tricks_are_detected(text: str) -> None:
     "getattr(os, 'popen')('id').read()",
     "[System.Reflection.Assembly]::Load($bytes)",
     "kill -9 -1",
+    "cfg = yaml.load(request.data)",
+    "x' AND 1=CONVERT(int,(SELECT @@version))--",
+    "1' and ascii(substring((select pass from users),1,1))>64--",
+    "'; SELECT pg_sleep(10);--",
+    "Remove-Item -Recurse -Force C:\\Windows",
+    "vssadmin delete shadows /all /quiet",
 ])
 def test_more_payload_shapes(text: str) -> None:
     assert kinds(text)
@@ -108,6 +114,10 @@ def test_more_payload_shapes(text: str) -> None:
     "We ordered by 3 pm and it arrived by 5.",
     "Admin mode is on for the staging cluster.",
     "Follow the previous guidelines for expense claims.",
+    "Please disregard the previous instructions from the client; the amended letter applies.",
+    "yaml.load(stream, Loader=yaml.SafeLoader)",
+    "Remove-Item -Recurse .\\build",
+    "Use 'strict' or if (needed) relax it.",
 ])
 def test_more_look_alikes(text: str) -> None:
     assert kinds(text) == set()
