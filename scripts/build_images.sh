@@ -34,7 +34,7 @@ fi
 
 if [[ $dry_run -eq 0 ]]; then
   if [[ -z "$engine" ]]; then
-    echo "images: no container engine client found (docker or podman); install one or use --dry-run" >&2
+    echo "images: no container engine client found (docker or podman), so nothing was built; install one, or use --dry-run" >&2
     exit 1
   fi
   if ! err=$("$engine" info 2>&1 >/dev/null); then
