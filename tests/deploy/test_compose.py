@@ -190,3 +190,13 @@ def test_file_uses_anchors_instead_of_repeating_itself() -> None:
     assert text.count("<<: *agent-env") == len(REFERENCE_AGENTS)
     assert yaml.safe_load(text)["x-service"]["restart"] == "unless-stopped"
     assert text.count("restart: unless-stopped") == 3  # x-service, rabbitmq, postgres
+
+
+def test_docs_env_generator_sets_every_password_the_compose_file_reads(tmp_path: Any) -> None:
+    docs = (ROOT / "docs" / "deploy.md").read_text()
+    script = docs.split("python3 - > .env <<'PY'\n", 1)[1].split("\nPY\n", 1)[0]
+    generated = run(["python3", "-c", script]).stdout
+    names = {line.split("=", 1)[0] for line in generated.splitlines()}
+    read = set(re.findall(r"\$\{(AGENTBUS_\w*PASSWORD\w*):-", COMPOSE_FILE.read_text()))
+    assert names == read
+    assert all(re.fullmatch(r"[0-9a-f]{40}", line.split("=", 1)[1]) for line in generated.splitlines())
