@@ -143,3 +143,15 @@ def test_rule_names_appear_in_errors() -> None:
 ])
 def test_topic_matches(pattern: str, key: str, expected: bool) -> None:
     assert topic_matches(pattern.split("."), key.split(".")) is expected
+
+
+def test_packaged_default_lets_code_reviewers_read_code_but_not_injections() -> None:
+    policy = load_policy()
+    reviewer = policy.actions_for(agent="security_reviewer",
+                                  routing_key="task.security_reviewer.review")
+    assert (reviewer["python"], reviewer["shell"], reviewer["sql_injection"]) == (
+        "allow", "allow", "allow")
+    assert reviewer["prompt_injection"] == "block"
+    assert reviewer["encoded"] == "block"
+    assert reviewer["EMAIL"] == "redact"
+    assert policy.actions_for(routing_key="task.writer.draft")["python"] == "block"
