@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import socket
 import sys
 import zipfile
@@ -204,9 +205,17 @@ def test_build_time_check_refuses_an_unknown_service(runtime: list[Instruction])
 
 def test_the_wheel_carries_prompts_and_saga_definitions(tmp_path: Path) -> None:
     # The image installs the project with `pip install .`; its data files must be in the wheel.
+    # Build from a copy of what the Dockerfile copies, so no build/ directory lands in the work tree.
+    source = tmp_path / "src"
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
+    for part in ("shared", "services"):
+        shutil.copytree(ROOT / part, source / part, ignore=skip)
+    for name in ("pyproject.toml", "README.md"):
+        if (ROOT / name).exists():
+            shutil.copy(ROOT / name, source / name)
     run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", tmp_path, ROOT], timeout=120)
-    (wheel,) = tmp_path.glob("agentbus-*.whl")
+         "-w", tmp_path / "dist", source], timeout=120)
+    (wheel,) = (tmp_path / "dist").glob("agentbus-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     wanted = [p.relative_to(ROOT).as_posix() for p in (
         *ROOT.glob("services/agents/*/prompts/*.txt"), *ROOT.glob("services/orchestrator/sagas/*.yaml"))]
