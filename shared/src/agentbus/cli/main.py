@@ -51,6 +51,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(("saga", "start"), "agentbus.cli.saga_cmd", "start a saga; --wait follows it to its end"),
     Command(("saga", "show"), "agentbus.cli.saga_cmd", "print one saga from the saga store"),
     Command(("saga", "list"), "agentbus.cli.saga_cmd", "list recent sagas from the saga store"),
+    Command(("up",), "agentbus.cli.up_cmd", "run every service and agent as local processes until Ctrl-C"),
+    Command(("agents",), "agentbus.cli.agents_cmd", "list the live agents: versions, actions, instances"),
 )
 
 EPILOG = """\
