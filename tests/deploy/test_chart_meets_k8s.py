@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.deploy.conftest import CHART, Docs, HelmTemplate, by_kind
+from tests.deploy.support import CHART, Docs, HelmTemplate, by_kind
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import yaml
 from agentbus.management import CredentialStore
 from agentbus.settings import Settings
 from agentbus.topology import REFERENCE_AGENTS, build_topology, user_name
-from tests.deploy.conftest import ROOT, clean_env, run
+from tests.deploy.support import ROOT, clean_env, run
 
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 SERVICES = ("guardrail", "orchestrator")

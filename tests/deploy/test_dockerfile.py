@@ -17,7 +17,7 @@ import pytest
 
 from agentbus.observability import health_server
 from agentbus.topology import REFERENCE_AGENTS
-from tests.deploy.conftest import ROOT, run
+from tests.deploy.support import ROOT, run
 
 DOCKERFILE = ROOT / "Dockerfile"
 

@@ -12,7 +12,7 @@ import yaml
 from agentbus.management import CredentialStore
 from agentbus.settings import Settings
 from agentbus.topology import REFERENCE_AGENTS, agent_queue, build_topology, user_name
-from tests.deploy.conftest import (
+from tests.deploy.support import (
     CHART,
     KUBERNETES_VERSION,
     ROOT,
@@ -265,6 +265,14 @@ def test_notes_say_how_to_start_a_saga(helm: Path, tmp_path: Path) -> None:
     assert "agentbus saga start content_pipeline --input" in text
     assert "agentbus-client" in text
     assert "agentbus-style-reviewer" in text  # every workload is listed
+
+
+def test_chart_version_follows_the_project() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert chart["appVersion"] == project["version"]  # default image tag == scripts/build_images.sh tag
 
 
 def test_chart_does_not_depend_on_the_helm_npm_package() -> None:

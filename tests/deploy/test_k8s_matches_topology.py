@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from agentbus.topology import AGENTS, REFERENCE_AGENTS, Topology, build_topology
-from tests.deploy.conftest import ROOT, Docs, by_kind, run
+from tests.deploy.support import ROOT, Docs, by_kind, run
 
 OVERLAYS = ("dev", "prod")
 VHOST = "agentbus"

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 
 from agentbus.topology import REFERENCE_AGENTS, build_topology
-from tests.deploy.conftest import ROOT, Docs, by_kind, clean_env, run
+from tests.deploy.support import ROOT, Docs, by_kind, clean_env, run
 
 
 def test_k8s_check_renders_and_validates_both_overlays(tmp_path: Path) -> None:

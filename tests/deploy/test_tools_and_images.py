@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from agentbus.topology import REFERENCE_AGENTS
-from tests.deploy.conftest import HELM, ROOT, clean_env, run
+from tests.deploy.support import HELM, ROOT, clean_env, run
 
 INSTALLER = ROOT / "scripts" / "install_deploy_tools.sh"
 BUILD_IMAGES = ROOT / "scripts" / "build_images.sh"

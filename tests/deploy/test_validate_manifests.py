@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.deploy.conftest import ROOT, run
+from tests.deploy.support import ROOT, run
 
 VALIDATE = ROOT / "k8s" / "schemas" / "validate.py"
 
