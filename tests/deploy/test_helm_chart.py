@@ -281,3 +281,26 @@ def test_chart_does_not_depend_on_the_helm_npm_package() -> None:
     for path in CHART.rglob("*"):
         if path.is_file():
             assert "node_modules" not in path.read_text(), path
+
+
+def test_per_agent_values_override_defaults_even_when_false_or_zero(helm_template: HelmTemplate) -> None:
+    agents = [{"name": a} for a in REFERENCE_AGENTS]
+    agents[0] = {"name": "researcher", "replicas": 0}
+    agents[1] = {"name": "writer", "keda": {"enabled": False}}
+    agents[2] = {"name": "editor", "keda": {"maxReplicaCount": 3},
+                 "resources": {"limits": {"cpu": "2", "memory": "1Gi"}}}
+    docs = helm_template(values={"agents": agents, "keda": {"enabled": True},
+                                 "defaults": {"replicas": 3}})
+    deployments = by_kind(docs, "Deployment")
+    scaled = by_kind(docs, "ScaledObject")
+    assert "agentbus-writer" not in scaled
+    assert deployments["agentbus-writer"]["spec"]["replicas"] == 3
+    assert scaled["agentbus-editor"]["spec"]["maxReplicaCount"] == 3
+    assert scaled["agentbus-editor"]["spec"]["minReplicaCount"] == 1
+    # A workload's resources replace the defaults whole (no half-merged requests).
+    assert container(deployments["agentbus-editor"])["resources"] == {"limits": {"cpu": "2", "memory": "1Gi"}}
+    assert deployments["agentbus-guardrail"]["spec"]["replicas"] == 2  # guardrail's own value
+    assert deployments["agentbus-orchestrator"]["spec"]["replicas"] == 1
+
+    docs = helm_template(values={"agents": agents})
+    assert by_kind(docs, "Deployment")["agentbus-researcher"]["spec"]["replicas"] == 0
