@@ -1,14 +1,7 @@
 #!/usr/bin/env bash
-# `make run`: the whole system locally. Until every service exists it runs what exists and says so.
+# `make run`, after set-up, broker and `agentbus topology apply`: the whole system as local processes
+# (agentbus up), a content_pipeline saga that completes and one that compensates, shown live, then a
+# clean stop. Extra arguments go to `agentbus demo` (e.g. --show-logs, --base-port 9100).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if .venv/bin/agentbus --help | grep -q " up "; then
-  exec .venv/bin/agentbus demo
-fi
-cat <<'MSG'
-The broker is ready and the agentbus topology is applied (exchanges, queues, per-service users).
-The agents and `agentbus up` are not built yet, so there is no demo saga to run: nothing is faked.
-What you can do now:
-  .venv/bin/agentbus tail 'saga.#'                                   # watch lifecycle events
-  .venv/bin/agentbus publish saga.start.content_pipeline --input '{"topic": "otters"}'
-MSG
+exec .venv/bin/agentbus demo "$@"

@@ -76,7 +76,7 @@ def port_is_free(port: int) -> bool:
     return True
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+def die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     if sys.platform.startswith("linux"):
         import ctypes
 
@@ -148,7 +148,7 @@ class Supervisor:
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", spec.module, env=env, stdin=asyncio.subprocess.DEVNULL,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True, preexec_fn=_die_with_parent)
+                start_new_session=True, preexec_fn=die_with_parent)
             child = Child(spec, process, COLOURS[index % len(COLOURS)], time.monotonic())
             child.pump = asyncio.create_task(self._pump(child), name=f"pump-{spec.name}")
             child.reaper = asyncio.create_task(self._reap(child), name=f"reap-{spec.name}")
