@@ -27,25 +27,28 @@ _LOCAL: Final = r"[A-Za-z0-9_%+\-](?:[A-Za-z0-9._%+\-]{0,63}[A-Za-z0-9_%+\-])?"
 _LABEL: Final = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
 # Not followed by more of a host name, nor by `:path` (`git@github.com:org/repo` is a remote).
 _TLD: Final = r"[A-Za-z]{2,24}(?![A-Za-z0-9\-]|:[A-Za-z0-9~/_.\-])"
-_EMAIL: Final = re.compile(
-    rf"(?<![A-Za-z0-9._%+\-@]){_LOCAL}@(?:{_LABEL}\.)+{_TLD}")
 # Deliberate obfuscation: `name [at] host [dot] com`, `name(at)host(dot)com`, `name[@]host[.]com`.
 _BR_AT: Final = r"\s*(?:\[\s*(?:at|@)\s*\]|\(\s*(?:at|@)\s*\)|\{\s*(?:at|@)\s*\}|<\s*at\s*>)\s*"
 _BR_DOT: Final = (r"(?:\s*(?:\[\s*(?:dot|\.)\s*\]|\(\s*(?:dot|\.)\s*\)|\{\s*(?:dot|\.)\s*\}"
                   r"|<\s*dot\s*>)\s*|\s+dot\s+)")
-_EMAIL_OBFUSCATED: Final = re.compile(
-    rf"(?<![A-Za-z0-9._%+\-@]){_LOCAL}(?:{_BR_AT}|@|[ \t]@[ \t]){_LABEL}(?:(?:{_BR_DOT}|\.){_LABEL})*"
-    rf"(?:{_BR_DOT}|\.){_TLD}", re.IGNORECASE)
+# Matching starts from the separator (an `@` or a spelled/bracketed "at"), then reads the mailbox
+# name backwards and the domain forwards: scanning every position for a 64-character name would
+# cost more than all the other detectors on long tokens.
+_NAME_CHARS: Final = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+_MAX_NAME: Final = 64
+_DOMAIN: Final = re.compile(rf"(?:{_LABEL}\.)+{_TLD}")
+_DOMAIN_OBFUSCATED: Final = re.compile(
+    rf"{_LABEL}(?:(?:{_BR_DOT}|\.){_LABEL})*(?:{_BR_DOT}|\.){_TLD}", re.IGNORECASE)
+_BRACKET_AT: Final = re.compile(r"[\[({<]\s*(?:at|@)\s*[\])}>]", re.IGNORECASE)
+_BRACKET_HINTS: Final = ("[at", "(at", "{at", "<at", "[ at", "( at", "[@", "(@", "{@")
 # `name at host dot com`: a plain " at " is common prose, so the dots must be spelled out, or the
 # name must look like a mailbox handle (`j.doe at example.com`, `maria88 at example.com`).
-_EMAIL_SPELLED: Final = re.compile(
-    rf"(?<![A-Za-z0-9._%+\-@])(?P<local>{_LOCAL})\s+at\s+{_LABEL}(?:(?:{_BR_DOT}|\.){_LABEL})*"
-    rf"(?P<last>{_BR_DOT}|\.){_TLD}", re.IGNORECASE)
 _HANDLE: Final = re.compile(r"[0-9._\-]")
-_AT_FORM: Final = re.compile(_BR_AT + r"|\s+at\s+", re.IGNORECASE)
+_AT_FORM: Final = re.compile(_BR_AT + r"|\s+at\s+|\s@\s", re.IGNORECASE)
 _DOT_FORM: Final = re.compile(_BR_DOT, re.IGNORECASE)
 _OBFUSCATION_HINTS: Final = (" at ", " dot ", " @ ", "[at", "(at", "{at", "<at", "[ at", "( at", "[@",
-                             "(@", "{@", "[.", "(.", "{.", "at\n", "\tat", "\nat")
+                             "(@", "{@", "[.", "(.", "{.")
 
 
 def _email_value(raw: str) -> str:
@@ -62,23 +65,65 @@ _PROSE_WORDS: Final = frozenset((
     "you", "also"))
 
 
+def _name_before(text: str, end: int) -> int | None:
+    # Start of the mailbox name that ends at `end` (at most 64 characters), or None.
+    start = end
+    floor = max(0, end - _MAX_NAME - 1)
+    while start > floor and text[start - 1] in _NAME_CHARS:
+        start -= 1
+    if start == end or (start > 0 and text[start - 1] in _NAME_CHARS) or end - start > _MAX_NAME:
+        return None  # no name, or one too long to be a mailbox
+    if text[start] == "." or text[end - 1] == "." or (start > 0 and text[start - 1] == "@"):
+        return None
+    return start
+
+
+def _anchors(text: str, lower: str) -> list[tuple[int, int, bool]]:
+    # (start, end, is the plain word "at") of every separator that may join a name and a domain.
+    found: list[tuple[int, int, bool]] = []
+    if any(map(lower.__contains__, _BRACKET_HINTS)):
+        found.extend((m.start(), m.end(), False) for m in _BRACKET_AT.finditer(text))
+    for needle, word in ((" @ ", False), (" at ", True)):
+        i = lower.find(needle)
+        while i != -1:
+            found.append((i, i + len(needle), word))
+            i = lower.find(needle, i + 1)
+    return found
+
+
 def find_emails(text: str) -> list[Detection]:
     """E-mail addresses, plain or with a spelled-out or bracketed `at` / `dot`."""
     out: list[Detection] = []
-    if "@" in text:
-        out.extend(Detection("EMAIL", m.start(), m.end(), m.group().lower())
-                   for m in _EMAIL.finditer(text))
+    at = text.find("@")
+    while at != -1:
+        start = _name_before(text, at)
+        if start is not None:
+            m = _DOMAIN.match(text, at + 1) or _DOMAIN_OBFUSCATED.match(text, at + 1)
+            if m is not None:
+                out.append(Detection("EMAIL", start, m.end(), _email_value(text[start:m.end()])))
+        at = text.find("@", at + 1)
     lower = text.lower()
-    if any(map(lower.__contains__, _OBFUSCATION_HINTS)):
-        out.extend(Detection("EMAIL", m.start(), m.end(), _email_value(m.group()))
-                   for m in _EMAIL_OBFUSCATED.finditer(text))
-        for m in _EMAIL_SPELLED.finditer(text):
-            local = m.group("local")
-            if local.lower() in _PROSE_WORDS:
+    if len(lower) != len(text) or not any(map(lower.__contains__, _OBFUSCATION_HINTS)):
+        return out
+    for anchor_start, anchor_end, word in _anchors(text, lower):
+        name_end = anchor_start
+        while name_end and text[name_end - 1] in " \t":
+            name_end -= 1
+        start = _name_before(text, name_end)
+        if start is None:
+            continue
+        domain_start = anchor_end
+        while domain_start < len(text) and text[domain_start] in " \t":
+            domain_start += 1
+        m = _DOMAIN_OBFUSCATED.match(text, domain_start)
+        if m is None:
+            continue
+        if word:
+            name = text[start:name_end]
+            spelled = _DOT_FORM.search(text, domain_start, m.end()) is not None
+            if name.lower() in _PROSE_WORDS or not (spelled or _HANDLE.search(name)):
                 continue
-            spelled = _DOT_FORM.search(text, m.end("local"), m.end()) is not None
-            if spelled or _HANDLE.search(local):
-                out.append(Detection("EMAIL", m.start(), m.end(), _email_value(m.group())))
+        out.append(Detection("EMAIL", start, m.end(), _email_value(text[start:m.end()])))
     return out
 
 
