@@ -225,7 +225,9 @@ def reveal_words(text: str, tokens: frozenset[str] | None = None) -> OffsetMap:
 # Shell tricks that keep a command working while hiding its words from a scanner:
 # `c''url`, `c\u\r\l`, `w'g'et`, `${IFS}` instead of spaces, backslash-newline continuations.
 _SHELL_TRICK: Final = re.compile(
-    r"\$\{IFS\}|\$IFS(?:\$\d)?|(?<=\w)(?:''|\"\")(?=\w)|(?<=\w)\\(?=\w)|\\\n"
+    r"\$\{IFS\}|\$IFS(?:\$\d)?|(?<=\w)(?:''|\"\")(?=\w)|\\\n"
+    # A backslash inside a word (`c\u\r\l`), but not a \x41 or \u0041 escape.
+    r"|(?<=\w)\\(?=\w)(?!x[0-9A-Fa-f]{2}|u[0-9A-Fa-f]{4})"
     r"|(?<=\w)(['\"])(\w{1,3})\1|(['\"])(\w{1,3})\3(?=\w)")
 _QUOTED_FRAGMENT: Final = re.compile(r"'\w{1,3}'|\"\w{1,3}\"")
 
