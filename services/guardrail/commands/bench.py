@@ -10,8 +10,6 @@ from pathlib import Path
 
 from agentbus.errors import AgentBusError
 from services.guardrail.commands.common import add_policy_option, default_corpus, policy_from
-from services.guardrail.evaluation import load_corpus
-from services.guardrail.scanning.scanner import Scanner
 
 DESCRIPTION = """\
 Scan every text of a corpus with the guardrail scanner (detection, policy and redaction; no
@@ -44,6 +42,9 @@ def _percentile(sorted_values: list[float], share: float) -> float:
 
 def run(args: argparse.Namespace) -> int:
     """Time the scanner on the corpus and print the figures."""
+    from services.guardrail.evaluation import load_corpus
+    from services.guardrail.scanning.scanner import Scanner
+
     corpus = args.corpus if args.corpus is not None else default_corpus()
     try:
         texts = [record.text for record in load_corpus(corpus)]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from services.guardrail.policy import Policy, load_policy
-from services.guardrail.settings import GuardrailSettings
+if TYPE_CHECKING:
+    from services.guardrail.policy import Policy
 
 
 def add_policy_option(parser: argparse.ArgumentParser) -> None:
@@ -19,6 +20,10 @@ def add_policy_option(parser: argparse.ArgumentParser) -> None:
 
 def policy_from(args: argparse.Namespace) -> Policy:
     """Load the policy named on the command line or in the environment."""
+    # Imported here: `agentbus --help` loads every command module and should stay quick.
+    from services.guardrail.policy import load_policy
+    from services.guardrail.settings import GuardrailSettings
+
     path = args.policy if args.policy is not None else GuardrailSettings().guardrail_policy
     return load_policy(path)
 

@@ -7,17 +7,12 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from agentbus.errors import AgentBusError
-from services.guardrail.evaluation import (
-    Span,
-    format_report,
-    load_corpus,
-    predict,
-    score,
-    write_predictions,
-)
-from services.guardrail.scanning.detector import detect
+
+if TYPE_CHECKING:
+    from services.guardrail.evaluation import Span
 
 DESCRIPTION = """\
 Run the guardrail's detectors on every record of a labelled JSONL corpus (reading only `id` and
@@ -47,6 +42,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def predict_text(text: str) -> tuple[Iterable[Span], bool]:
     """The guardrail's prediction for one text: PII spans and whether it is executable."""
+    from services.guardrail.evaluation import Span
+    from services.guardrail.scanning.detector import detect
+
     detections = detect(text)
     spans = [Span(d.type, d.start, d.end) for d in detections if d.category == "pii"]
     return spans, any(d.category == "executable" for d in detections)
@@ -54,6 +52,14 @@ def predict_text(text: str) -> tuple[Iterable[Span], bool]:
 
 def run(args: argparse.Namespace) -> int:
     """Score the corpus and print the report."""
+    from services.guardrail.evaluation import (
+        format_report,
+        load_corpus,
+        predict,
+        score,
+        write_predictions,
+    )
+
     try:
         records = load_corpus(args.corpus)
         predictions = predict(records, predict_text)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TYPE_CHECKING
 
 from agentbus.errors import AgentBusError
 from services.guardrail.commands.common import add_policy_option, policy_from
-from services.guardrail.scanning.scanner import Scanner
-from services.guardrail.scanning.types import ScanResult
+
+if TYPE_CHECKING:
+    from services.guardrail.scanning.types import ScanResult
 
 EXIT_ALLOWED = 0
 EXIT_BLOCKED = 1
@@ -64,6 +66,8 @@ def _as_text(result: ScanResult) -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Scan stdin and print the result."""
+    from services.guardrail.scanning.scanner import Scanner
+
     try:
         scanner = Scanner(policy_from(args))
     except AgentBusError as exc:
