@@ -269,3 +269,25 @@ async def test_an_llm_backend_error_in_the_agent_becomes_a_failed_result(
         await send_task(bus, task)
         result = (await collector.result(task.task.task_id)).message.result
     assert (result.status, result.error.code, result.error.retryable) == (FAILED, "llm_unavailable", True)
+
+
+async def test_stopping_drains_the_task_in_flight_before_leaving(
+        agent_settings: AgentSettings, bus: Bus, collector: Collector) -> None:
+    agent = Agent("writer")
+    started = asyncio.Event()
+
+    @agent.action("write")
+    async def write(task: TaskContext) -> dict[str, Any]:
+        started.set()
+        await asyncio.sleep(0.5)  # the work in flight when SIGTERM arrives
+        return {"finished": True}
+
+    async with running_agent(agent, agent_settings, llm=DeterministicBackend()):
+        task = task_envelope("writer", "write", {}, saga_id="s-drain")
+        await send_task(bus, task)
+        await asyncio.wait_for(started.wait(), 10)
+        assert not collector.results(task.task.task_id)
+    # Leaving the block is what SIGTERM does: stop consuming, finish in-flight work, then close. The
+    # agent's connection is closed now, so a result that still arrives was sent before it left.
+    result = (await collector.result(task.task.task_id, timeout=5)).message.result
+    assert codec.struct_to_dict(result.output) == {"finished": True}

@@ -173,16 +173,17 @@ class UpProcess:
         return self.process.returncode
 
 
-class ReplyVersions:
-    """Which envelope version each agent answered each saga in (to show the v1 editor)."""
+class Versions:
+    """Which envelope version each task and result of the editor travelled in, per saga."""
 
     def __init__(self) -> None:
         self.seen: dict[tuple[str, str], int] = {}
 
     async def __call__(self, message: v2.Message, delivery: Delivery) -> None:
-        """Remember one result's version."""
-        if message.WhichOneof("body") == "result":
-            self.seen[(message.saga_id, message.result.agent)] = delivery.schema
+        """Remember the version of one task or result."""
+        body = message.WhichOneof("body")
+        if body in ("task", "result"):
+            self.seen[(message.saga_id, body)] = delivery.schema
 
 
 async def run_saga(console: Console, saga: SagaRun, client_env: dict[str, str], timeout_s: float) -> None:
@@ -252,10 +253,10 @@ async def demo(args: argparse.Namespace, settings: Settings, console: Console) -
             return 1
         console.line(f"  ready in {time.monotonic() - started:.1f}s; the sagas below run as broker "
                      f"user {client_user}", "32")
-        versions = ReplyVersions()
+        versions = Versions()
         router = Router()
         router.subscribe(f"agentbus.client.demo.{uuid.uuid4().hex[:12]}", exchange=topology.INGRESS,
-                         binding_keys=["result.#"], temporary=True)(versions)
+                         binding_keys=["task.editor.#", "result.editor.#"], temporary=True)(versions)
         observer_settings = settings.model_copy(update={"amqp_url": client_url})
         async with Bus.connect(observer_settings) as bus:
             await bus.start(router)
@@ -265,13 +266,15 @@ async def demo(args: argparse.Namespace, settings: Settings, console: Console) -
                 if saga.expected == "compensated":
                     console.line(f"  {failure_note(guardrail)}", "2")
                 await run_saga(console, saga, client_env, args.timeout)
-            editor_v = versions.seen.get((sagas[0].saga_id, "editor"))
+            editor_in = versions.seen.get((sagas[0].saga_id, "task"))
+            editor_out = versions.seen.get((sagas[0].saga_id, "result"))
         console.section("what the agents left behind (.agentbus/side_effects.db)")
         for number, saga in enumerate(sagas, 1):
             console.line(f"  saga {number}: {json.dumps(side_effects(saga.saga_id))}")
-        if editor_v is not None:
-            console.line(f"  the editor speaks message_v1 only: it answered saga 1 in message_v{editor_v}, "
-                         "the rest of the saga ran in v2")
+        if editor_out is not None:
+            console.line(f"  the editor speaks message_v1 only: the orchestrator sent it saga 1's task in "
+                         f"message_v{editor_in or '?'} and it answered in message_v{editor_out}; the "
+                         "other steps ran in v2")
     finally:
         console.section("stopping every service")
         code = await up.stop(timeout_s=settings.shutdown_grace_s + 20)
