@@ -79,8 +79,13 @@ async def running_agent(
         finally:
             runtime.stopping.set()
             heartbeat_stop.set()
-            await heartbeats
-            await announcer.publish(Phase.PHASE_STOPPING)
+            # A heartbeat stuck on a lost broker must not eat the shutdown grace period.
+            heartbeats.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeats
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(announcer.publish(Phase.PHASE_STOPPING),
+                                       timeout=min(5.0, settings.shutdown_grace_s))
             log.info("agent %s stopping: draining in-flight tasks", agent.name)
             await bus.stop()
 
