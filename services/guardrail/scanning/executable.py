@@ -8,8 +8,11 @@ needs `shell=True`, parameterised SQL has no quote-then-operator, and human phra
 disregard my previous message" lack an instruction noun.
 
 Prompt-injection cues are weighed: a strong cue (an override of previous instructions, a role
-hijack, a request for the system prompt, a smuggled tool call) is enough alone; weak cues (a
-`<system>` tag, "do not tell the user", "new policy:") count only when two different ones appear.
+hijack, a request for the system prompt, a smuggled tool call) is enough alone; weak cues count
+only when they are of two different kinds: markup (a `<system>` tag, an `Assistant:` turn),
+policy talk ("new policy:", "this supersedes all earlier rules") and actions ("do not tell the
+user", "send the conversation history"). A memo saying "New policy: ... This supersedes all
+previous guidelines." is policy talk twice, not an injection.
 
 Encoded runs (base64, hex, URL-encoded) are decoded and scanned again; a payload found inside
 makes the run an `encoded` finding.
@@ -52,6 +55,8 @@ class Rule:
     check: Callable[[re.Match[str]], bool] | None = None
     # Further hint groups that must all be present too (each: any of its words or substrings).
     requires: tuple[tuple[frozenset[str], tuple[str, ...]], ...] = ()
+    # For weak prompt-injection cues: what kind of cue it is (markup, policy talk, an action).
+    group: str = ""
 
 
 def _split_hints(hints: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
@@ -61,10 +66,10 @@ def _split_hints(hints: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...
 
 def _rule(name: str, kind: str, pattern: str, hints: tuple[str, ...], *, weight: int = _STRONG,
           flags: int = _I, check: Callable[[re.Match[str]], bool] | None = None,
-          requires: tuple[tuple[str, ...], ...] = ()) -> Rule:
+          requires: tuple[tuple[str, ...], ...] = (), group: str = "") -> Rule:
     words, substrings = _split_hints(hints)
     return Rule(name, kind, re.compile(pattern, flags), words, substrings, weight, check,
-                tuple(_split_hints(group) for group in requires))
+                tuple(_split_hints(hint_group) for hint_group in requires), group)
 
 
 _SH: Final = r"(?:sudo\s+(?:-\S+\s+)*)?(?:/usr)?(?:/bin/)?(?:ba|z|k|da|fi|tc|c)?sh\b(?![.\-])"
@@ -432,74 +437,74 @@ PROMPT_RULES: Final = (
           r"<\s*/?\s*(?:system|sys|system_prompt|instructions?)\s*>|\[\s*/?\s*(?:system|SYS|INST)\s*\]"
           r"|(?:^|\n)\s*system\s*:",
           ("system>", "system]", "system:", "system :", "sys>", "sys]", "inst>",
-           "inst]", "instruction>", "instructions>", "system_prompt>"), weight=_WEAK),
+           "inst]", "instruction>", "instructions>", "system_prompt>"), weight=_WEAK, group="markup"),
     _rule("new_instructions", "prompt_injection",
           rf"\b(?:new|updated|revised|additional|real|true){_W}(?:system{_W})?(?:instructions?|prompt"
           rf"|polic(?:y|ies)|rules|directives?|orders)(?:{_W}from{_W}(?:the{_W})?(?:administrator|admin"
           rf"|developer|operator|system|owner))?\s*:",
           ("instruction", "instructions", "prompt", "policy", "policies", "rules",
-           "directive", "directives", "orders"), weight=_WEAK),
+           "directive", "directives", "orders"), weight=_WEAK, group="policy"),
     _rule("your_new_task", "prompt_injection",
           rf"\byour{_W}(?:new|real|actual|true|only){_W}(?:task|job|role|goal|objective|mission"
           rf"|instructions?|purpose){_W}(?:is|are|:)",
           ("task", "job", "role", "goal", "objective", "mission", "instruction",
-           "instructions", "purpose"), weight=_WEAK,
+           "instructions", "purpose"), weight=_WEAK, group="policy",
           requires=(("your",),)),
     _rule("supersedes", "prompt_injection",
           rf"\b(?:this|these|it){_W}(?:supersedes?|overrides?|replaces?|takes?{_W}precedence{_W}over)"
           rf"{_W}(?:all{_W}|any{_W})?(?:the{_W})?(?:earlier|previous|prior|other|existing|original)"
           rf"{_W}(?:rules|instructions|guidance|guidelines|directives|prompts?)",
           ("supersede", "supersedes", "override", "overrides", "replace",
-           "replaces", "precedence"), weight=_WEAK),
+           "replaces", "precedence"), weight=_WEAK, group="policy"),
     _rule("conceal_from_user", "prompt_injection",
           rf"\b(?:do{_W}not|don'?t|never|without)(?:{_W}ever)?{_W}(?:mention(?:ing)?|reveal(?:ing)?"
           rf"|tell(?:ing)?|disclos(?:e|ing)|inform(?:ing)?|alert(?:ing)?|notify(?:ing)?)"
           rf"(?:{_W}(?:this|these|that|any{_W}of{_W}this|about{_W}this|it))?(?:{_W}(?:change|instruction"
           rf"|message|note|step|action|request)s?)?(?:{_W}(?:to|with))?{_W}(?:the{_W})?(?:user|human"
-          rf"|operator|customer)\b",
+          rf"|operator)\b",
           ("mention", "mentioning", "reveal", "revealing", "tell", "telling",
            "disclose", "disclosing", "inform", "informing", "alert", "alerting",
-           "notify", "notifying"), weight=_WEAK,
-          requires=(("user", "human", "operator", "customer"),)),
+           "notify", "notifying"), weight=_WEAK, group="action",
+          requires=(("user", "human", "operator"),)),
     _rule("function_call_json", "prompt_injection", r"[\"'](?:function_call|tool_calls?)[\"']\s*:",
-          ("function_call", "tool_call", "tool_calls"), weight=_WEAK),
+          ("function_call", "tool_call", "tool_calls"), weight=_WEAK, group="markup"),
     _rule("run_this_call", "prompt_injection",
           rf"\b(?:execute|run|call|invoke|perform){_W}(?:this|the{_W}following|these){_W}"
           rf"(?:function|tool)(?:{_W}calls?)?\b|\bcall{_W}the{_W}(?:tool|function){_W}\W?[\w.\-]+\W?"
-          rf"{_W}with\b", ("function", "tool"), weight=_WEAK),
+          rf"{_W}with\b", ("function", "tool"), weight=_WEAK, group="action"),
     _rule("assistant_turn", "prompt_injection",
           r"(?:^|[\s.])(?:assistant|ai|agent|model)\s*:\s*(?:before|ignore|now|from\s+now|new|you)",
-          ("assistant:", "ai:", "agent:", "model:"), weight=_WEAK),
+          ("assistant:", "ai:", "agent:", "model:"), weight=_WEAK, group="markup"),
     _rule("exfiltrate_history", "prompt_injection",
           rf"\b(?:send|forward|email|mail|post|upload|exfiltrate|copy){_W}(?:the{_W}|all{_W}|this"
           rf"{_W}|our{_W})?(?:entire{_W}|full{_W}|whole{_W}|complete{_W})?(?:conversation|chat"
           rf"|message){_W}(?:history|log|transcript)|\{{\{{\s*(?:secrets|conversation_history"
           rf"|system_prompt|env|api_key|password)\s*\}}\}}", ("conversation", "chat", "message", "{{"),
-          weight=_WEAK),
+          weight=_WEAK, group="action"),
     _rule("list_secrets", "prompt_injection",
           rf"\b(?:list|print|reveal|send|give|share|dump|output|show|tell){_W}(?:me{_W})?(?:every|all"
           rf"|any)(?:{_W}of{_W}(?:the|your))?{_W}(?:api{_W}keys?|passwords?|secrets|credentials|tokens"
           rf"|private{_W}keys)\b",
           ("key", "keys", "password", "passwords", "secrets", "credentials", "tokens"),
-          weight=_WEAK),
+          weight=_WEAK, group="action"),
     _rule("from_now_on", "prompt_injection",
           rf"\bfrom{_W}now{_W}on,?{_W}(?:you{_W})?(?:will|must|are|shall|should|only|always|never"
-          rf"|respond|reply|act|answer|ignore)\b", ("from now on",), weight=_WEAK),
+          rf"|respond|reply|act|answer|ignore)\b", ("from now on",), weight=_WEAK, group="policy"),
     _rule("turn_markers", "prompt_injection",
           rf"\b(?:end|ignore){_W}of{_W}(?:the{_W})?(?:user{_W})?(?:input|message|prompt|document)\b"
           rf"|\bbegin{_W}(?:new{_W})?(?:system|admin|developer|root){_W}(?:mode|message)\b"
           rf"|\b(?:admin|sudo|root|god|debug){_W}(?:override|mode)\b"
           r"|</\s*(?:user|document|context|data)\s*>|\bpwned\b",
-          ("input", "message", "prompt", "begin", "override", "mode", "pwned", "</"), weight=_WEAK),
+          ("input", "message", "prompt", "begin", "override", "mode", "pwned", "</"), weight=_WEAK, group="markup"),
     _rule("no_limits", "prompt_injection",
           rf"\bstay{_W}in{_W}character\b|\bnever{_W}refuses?\b|\b(?:with{_W})?no{_W}(?:content{_W})?"
           rf"(?:polic(?:y|ies)|restrictions|filters)\b|\bwithout{_W}(?:any{_W})?(?:restrictions"
           rf"|filters|limitations|censorship)\b|\bjailbr(?:oken|eak)\b",
           ("character", "refuse", "refuses", "policy", "policies", "restrictions",
-           "filters", "limitations", "censorship", "jailbroken", "jailbreak"), weight=_WEAK),
+           "filters", "limitations", "censorship", "jailbroken", "jailbreak"), weight=_WEAK, group="action"),
 )
 
-PROMPT_THRESHOLD: Final = 2
+_WEAK_GROUPS_NEEDED: Final = 2
 
 
 NON_PROMPT_RULES: Final = SHELL_RULES + PYTHON_RULES + SQL_RULES + POWERSHELL_RULES + ENCODED_RULES
@@ -553,9 +558,9 @@ _NON_PROMPT: Final = RuleSet(NON_PROMPT_RULES)
 _PROMPT: Final = RuleSet(PROMPT_RULES)
 
 
-def _match_rules(text: str, rules: RuleSet, gate: _Gate) -> tuple[list[Detection], int]:
+def _match_rules(text: str, rules: RuleSet, gate: _Gate) -> tuple[list[Detection], list[Rule]]:
     found: list[Detection] = []
-    weight = 0
+    matched_rules: list[Rule] = []
     for rule in rules.select(gate):
         matched = False
         for m in rule.pattern.finditer(text):
@@ -564,8 +569,15 @@ def _match_rules(text: str, rules: RuleSet, gate: _Gate) -> tuple[list[Detection
             matched = True
             found.append(Detection(rule.kind, m.start(), m.end(), rule.name))
         if matched:
-            weight += rule.weight
-    return found, weight
+            matched_rules.append(rule)
+    return found, matched_rules
+
+
+def is_injection(matched: list[Rule]) -> bool:
+    """A strong cue, or weak cues of two different kinds (markup, policy talk, an action)."""
+    if any(rule.weight >= _STRONG for rule in matched):
+        return True
+    return len({rule.group for rule in matched}) >= _WEAK_GROUPS_NEEDED
 
 
 def _prompt_injections(text: str, gate: _Gate) -> list[Detection]:
@@ -573,8 +585,8 @@ def _prompt_injections(text: str, gate: _Gate) -> list[Detection]:
     view = reveal_words(text, gate.tokens)
     if view.changed:
         gate = _Gate(view.text)
-    found, weight = _match_rules(view.text, _PROMPT, gate)
-    if weight < PROMPT_THRESHOLD:
+    found, matched = _match_rules(view.text, _PROMPT, gate)
+    if not is_injection(matched):
         return []
     if not view.changed:
         return found

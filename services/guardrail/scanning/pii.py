@@ -38,6 +38,12 @@ _NAME_CHARS: Final = frozenset(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
 _MAX_NAME: Final = 64
 _DOMAIN: Final = re.compile(rf"(?:{_LABEL}\.)+{_TLD}")
+# `logo@2x.png`, `icon@3x.webp`: asset names, not mailboxes.
+_FILE_EXTENSIONS: Final = frozenset((
+    "png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "bmp", "tif", "tiff", "css", "js", "ts",
+    "json", "yaml", "yml", "md", "txt", "pdf", "zip", "gz", "tgz", "tar", "py", "rb", "go", "rs",
+    "java", "html", "htm", "xml", "csv", "log", "lock", "wasm", "map", "mp3", "mp4", "mov", "woff",
+    "woff2", "ttf"))
 _DOMAIN_OBFUSCATED: Final = re.compile(
     rf"{_LABEL}(?:(?:{_BR_DOT}|\.){_LABEL})*(?:{_BR_DOT}|\.){_TLD}", re.IGNORECASE)
 _BRACKET_AT: Final = re.compile(r"[\[({<]\s*(?:at|@)\s*[\])}>]", re.IGNORECASE)
@@ -99,7 +105,7 @@ def find_emails(text: str) -> list[Detection]:
         start = _name_before(text, at)
         if start is not None:
             m = _DOMAIN.match(text, at + 1) or _DOMAIN_OBFUSCATED.match(text, at + 1)
-            if m is not None:
+            if m is not None and m.group().rsplit(".", 1)[-1].lower() not in _FILE_EXTENSIONS:
                 out.append(Detection("EMAIL", start, m.end(), _email_value(text[start:m.end()])))
         at = text.find("@", at + 1)
     lower = text.lower()

@@ -118,6 +118,17 @@ def test_more_payload_shapes(text: str) -> None:
     "yaml.load(stream, Loader=yaml.SafeLoader)",
     "Remove-Item -Recurse .\\build",
     "Use 'strict' or if (needed) relax it.",
+    "New policy: remote work on Fridays. This supersedes all previous guidelines.",
+    "From now on, all PRs need two approvals. Do not tell the customer about the delay.",
 ])
 def test_more_look_alikes(text: str) -> None:
     assert kinds(text) == set()
+
+
+@pytest.mark.parametrize("text", [
+    "See logo@2x.png and icon@3x.webp in the assets folder.",
+    "Cite ISBN 0-306-40615-2 in the bibliography.",
+])
+def test_more_pii_look_alikes(text: str) -> None:
+    assert pii(text) == []
+
