@@ -3,7 +3,7 @@
 #   scripts/build_images.sh                 build every image with the container engine (docker or podman)
 #   scripts/build_images.sh --dry-run       print the build commands only (no engine needed)
 # Environment: AGENTBUS_IMAGE_PREFIX (default agentbus/), AGENTBUS_IMAGE_TAG (default: pyproject version),
-# AGENTBUS_AGENTS (default: every package under services/agents/ with a __main__.py, else the reference nine),
+# AGENTBUS_AGENTS (default: agentbus.topology.REFERENCE_AGENTS; space-separated), AGENTBUS_PYTHON,
 # CONTAINER_ENGINE (docker or podman; default: the first one found).
 set -euo pipefail
 
@@ -13,15 +13,16 @@ dry_run=0
 
 prefix="${AGENTBUS_IMAGE_PREFIX:-agentbus/}"
 tag="${AGENTBUS_IMAGE_TAG:-$(sed -n 's/^version = "\(.*\)"/\1/p' "$root/pyproject.toml" | head -n1)}"
-reference_agents="researcher writer editor publisher style_reviewer security_reviewer performance_reviewer tests_reviewer synthesiser"
+python="${AGENTBUS_PYTHON:-$root/.venv/bin/python}"
 
+# The agents come from agentbus.topology, the source of truth (services/agents/ also holds test
+# stand-ins that are not deployed).
 agents="${AGENTBUS_AGENTS:-}"
 if [[ -z "$agents" ]]; then
-  for main in "$root"/services/agents/*/__main__.py; do
-    [[ -e "$main" ]] || continue
-    agents="$agents $(basename "$(dirname "$main")")"
-  done
-  agents="${agents:-$reference_agents}"
+  agents=$("$python" -c 'from agentbus.topology import REFERENCE_AGENTS as a; print(*a)') || {
+    echo "images: cannot read the agent list from agentbus.topology with $python; run make setup" >&2
+    exit 1
+  }
 fi
 services="topology guardrail orchestrator $agents"
 

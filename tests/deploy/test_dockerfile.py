@@ -190,7 +190,7 @@ def build_time_check(runtime: list[Instruction]) -> str:
     return script
 
 
-@pytest.mark.parametrize("service", ["guardrail", "orchestrator", "topology"])
+@pytest.mark.parametrize("service", ["guardrail", "orchestrator", "topology", *REFERENCE_AGENTS])
 def test_build_time_check_accepts_a_runnable_service(runtime: list[Instruction], service: str) -> None:
     run([sys.executable, "-I", "-c", build_time_check(runtime)],
         env={**os.environ, "AGENTBUS_SERVICE": service})
