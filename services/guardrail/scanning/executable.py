@@ -495,7 +495,8 @@ PROMPT_RULES: Final = (
           rf"|\bbegin{_W}(?:new{_W})?(?:system|admin|developer|root){_W}(?:mode|message)\b"
           rf"|\b(?:admin|sudo|root|god|debug){_W}(?:override|mode)\b"
           r"|</\s*(?:user|document|context|data)\s*>|\bpwned\b",
-          ("input", "message", "prompt", "begin", "override", "mode", "pwned", "</"), weight=_WEAK, group="markup"),
+          ("input", "message", "prompt", "begin", "override", "mode", "pwned", "</"),
+          weight=_WEAK, group="markup"),
     _rule("no_limits", "prompt_injection",
           rf"\bstay{_W}in{_W}character\b|\bnever{_W}refuses?\b|\b(?:with{_W})?no{_W}(?:content{_W})?"
           rf"(?:polic(?:y|ies)|restrictions|filters)\b|\bwithout{_W}(?:any{_W})?(?:restrictions"
