@@ -284,7 +284,7 @@ def test_chart_does_not_depend_on_the_helm_npm_package() -> None:
 
 
 def test_per_agent_values_override_defaults_even_when_false_or_zero(helm_template: HelmTemplate) -> None:
-    agents = [{"name": a} for a in REFERENCE_AGENTS]
+    agents: list[dict[str, Any]] = [{"name": a} for a in REFERENCE_AGENTS]
     agents[0] = {"name": "researcher", "replicas": 0}
     agents[1] = {"name": "writer", "keda": {"enabled": False}}
     agents[2] = {"name": "editor", "keda": {"maxReplicaCount": 3},
