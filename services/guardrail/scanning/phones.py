@@ -47,7 +47,8 @@ _ID_LABEL: Final = re.compile(
     r"""\b(?:order|invoice|inv|ref|reference|case|ticket|batch|pallet|part|p/n|sku|serial|item
         |catalog(?:ue)?|kit|account|acct|tracking|claim|file|badge|id|build|version|release
         |iban|bic|policy|contract|shipment|parcel|lot|model|isbn|issn|doi|product|component
-        |article|art|cat|asset|licen[cs]e|permit|registration|reg|vin|imei)\.?\s*(?:no\.?|number|\#|:)?\s*$""",
+        |article|art|cat|asset|licen[cs]e|permit|registration|reg|vin|imei)
+        \.?\s*(?:no\.?|number|\#|:)?\s*$""",
     re.IGNORECASE | re.VERBOSE)
 _LINE_BREAK: Final = re.compile(r"([\-./])?[ \t]*\n[ \t]*")
 
