@@ -9,7 +9,7 @@ export AGENTBUS_AMQP_URL ?= amqp://guest:guest@localhost:5672/
 export AGENTBUS_MANAGEMENT_URL ?= http://localhost:15672
 
 .PHONY: help setup proto proto-check broker topology run test unit lint typecheck buf bench \
-        helm-lint compose-check deploy-check images clean
+        deploy-tools helm-lint compose-check k8s-check deploy-check images clean
 
 help: ## list the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -50,7 +50,24 @@ buf: ## buf lint, and buf breaking against the previous commit
 unit: setup ## the tests that need no broker
 	$(BIN)/pytest tests/unit -q
 
-test: setup broker proto-check lint typecheck buf ## everything CI checks: contracts, lint, types, all tests
+deploy-tools: ## install what the deploy checks need (docker-compose, helm, kubectl), if missing
+	@bash scripts/install_deploy_tools.sh
+
+compose-check: deploy-tools ## validate docker-compose.yml with docker-compose config
+	@bash scripts/compose_check.sh
+
+helm-lint: setup deploy-tools ## helm lint + helm template (default and production values), validated
+	@bash scripts/helm_lint.sh
+
+k8s-check: setup deploy-tools ## render the k8s/ overlays with kubectl kustomize, validated
+	@bash scripts/k8s_check.sh
+
+deploy-check: compose-check helm-lint k8s-check ## every deploy check
+
+images: ## build one image per service (needs a container engine)
+	@bash scripts/build_images.sh
+
+test: setup broker deploy-tools proto-check lint typecheck buf ## everything CI checks: contracts, lint, types, all tests
 	$(BIN)/pytest
 
 bench: setup broker topology ## benchmarks against the real broker (not timed tests)

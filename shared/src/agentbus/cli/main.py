@@ -53,7 +53,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(("saga", "list"), "agentbus.cli.saga_cmd", "list recent sagas from the saga store"),
     Command(("up",), "agentbus.cli.up_cmd", "run every service and agent as local processes until Ctrl-C"),
     Command(("agents",), "agentbus.cli.agents_cmd", "list the live agents: versions, actions, instances"),
-    Command(("demo",), "agentbus.cli.demo_cmd", "run everything, a saga that completes and one that compensates"),
+    Command(("demo",), "agentbus.cli.demo_cmd",
+            "run everything, a saga that completes and one that compensates"),
 )
 
 EPILOG = """\
