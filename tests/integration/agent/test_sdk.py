@@ -11,6 +11,7 @@ import pytest
 
 from agentbus import codec, topology
 from agentbus.agent import Agent, AgentSettings, SqliteInbox, TaskContext, TaskFailed, running_agent
+from agentbus.agent.inbox import LIVE_OWNERS, ClaimOutcome, Owner, StoredReply
 from agentbus.bus import DEAD_LETTER_REASON, Bus
 from agentbus.contracts.v2 import message_pb2 as v2
 from agentbus.llm import DeterministicBackend, LLMUnavailableError
@@ -291,3 +292,39 @@ async def test_stopping_drains_the_task_in_flight_before_leaving(
     # agent's connection is closed now, so a result that still arrives was sent before it left.
     result = (await collector.result(task.task.task_id, timeout=5)).message.result
     assert codec.struct_to_dict(result.output) == {"finished": True}
+
+
+async def test_a_duplicate_held_by_another_live_replica_is_waited_for(
+        agent_settings: AgentSettings, bus: Bus, collector: Collector, prompts_dir: Path,
+        tmp_path: Path) -> None:
+    agent, calls = counting_agent()
+    agent.prompts = prompts_dir
+    path = tmp_path / "inbox.db"
+    other = Owner.here("writer-other-replica")
+    LIVE_OWNERS.add(other.instance_id)
+    try:
+        async with SqliteInbox(path, "writer") as theirs, running_agent(
+                agent, agent_settings, llm=DeterministicBackend(), inbox=SqliteInbox(path, "writer")):
+            waiting = task_envelope("writer", "write", {"topic": "x"}, saga_id="s-wait")
+            expiring = task_envelope("writer", "write", {"topic": "x"}, saga_id="s-expire", deadline_s=0.6)
+            for message in (waiting, expiring):
+                assert (await theirs.claim(message.task.task_id, other, lease_s=600)).outcome \
+                    is ClaimOutcome.ACQUIRED
+                await send_task(bus, message)
+            # The other replica never answers the expiring one: past its deadline we say so.
+            expired = (await collector.result(expiring.task.task_id)).message.result
+            assert (expired.error.code, expired.error.retryable) == ("deadline_exceeded", True)
+            assert "other-replica" in expired.error.message
+            # The other replica answers the waiting one: that answer is what we send too.
+            assert not collector.results(waiting.task.task_id)
+            their_reply = codec.new_envelope(
+                v2.Result(task_id=waiting.task.task_id, agent="writer", action="write",
+                          status=v2.Result.STATUS_OK, output=codec.struct_from({"by": "them"})),
+                source="writer", caused_by=waiting)
+            await theirs.complete(waiting.task.task_id, other, StoredReply(
+                their_reply.SerializeToString(), 2, "result.writer.write"))
+            got = await collector.result(waiting.task.task_id)
+    finally:
+        LIVE_OWNERS.discard(other.instance_id)
+    assert got.message.id == their_reply.id
+    assert calls == Counter()  # this replica acted on neither

@@ -90,7 +90,10 @@ class AgentRuntime:
     async def handle(self, message: v2.Message, delivery: Delivery) -> None:
         """Answer one task (or its duplicate); dead-letter what is not a task for this agent."""
         task = self._task_of(message, delivery)
-        claim = await self._claim(task.task_id)
+        claim = await self._claim(message)
+        if claim.outcome is ClaimOutcome.BUSY:
+            await self._publish(self._still_busy(message, claim.holder))
+            return
         if claim.outcome is ClaimOutcome.DONE and claim.reply is not None:
             log.info("task %s answered before; sending the stored result again", task.task_id)
             self.metrics.tasks.labels(agent=self.agent.name, action=task.action,
@@ -106,6 +109,18 @@ class AgentRuntime:
                 await asyncio.shield(self.inbox.release(task.task_id, self.owner))
             raise
         await self._publish(stored)
+
+    def _still_busy(self, message: v2.Message, holder: str) -> StoredReply:
+        """The answer when another replica still holds the task past its deadline (not stored)."""
+        # The orchestrator has stopped waiting; the other replica's answer, when it comes, is the
+        # one the inbox keeps.
+        task = message.task
+        result = result_for(task, error=v2.Error(
+            code="deadline_exceeded", retryable=True,
+            message=f"task {task.task_id} is still being handled by {holder} past its deadline"))
+        late = reply_envelope(message, result, source=self.agent.name, echo=self.agent.reply_schema == 1)
+        return StoredReply(late.SerializeToString(), self.agent.reply_schema,
+                           result_routing_key(self.agent.name, task.action))
 
     def _task_of(self, message: v2.Message, delivery: Delivery) -> v2.Task:
         body = message.WhichOneof("body")
@@ -123,11 +138,16 @@ class AgentRuntime:
                                 "orchestrator always sets one", reason="missing_task_id")
         return task
 
-    async def _claim(self, task_id: str) -> Claim:
+    async def _claim(self, message: v2.Message) -> Claim:
+        """Claim the task, waiting while another live replica works on it (BUSY only past the deadline)."""
+        task_id = message.task.task_id
         started = time.monotonic()
         while True:
             claim = await self.inbox.claim(task_id, self.owner, lease_s=self.settings.agent_claim_lease_s)
             if claim.outcome is not ClaimOutcome.BUSY:
+                return claim
+            left = _seconds_left(message)
+            if left is not None and left <= 0:
                 return claim
             if self.stopping.is_set():
                 raise AgentBusError(
