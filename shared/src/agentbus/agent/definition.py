@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from types import ModuleType
@@ -100,9 +101,7 @@ class Agent:
 
     def run(self) -> NoReturn:
         """Run this agent as a process until SIGTERM (settings from the environment), then exit."""
-        import sys
-
-        from agentbus.agent.runner import run_agent
+        from agentbus.agent.runner import run_agent  # the runner imports this module
 
         sys.exit(run_agent(self))
 
