@@ -11,9 +11,9 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from agentbus.contracts.v2 import message_pb2 as v2
 from services.orchestrator import machine
@@ -74,8 +74,12 @@ class SagaEngine:
                 f"{', '.join(sorted(self.definitions)) or 'none'}); add "
                 f"{saga_type}.yaml to the sagas directory (AGENTBUS_SAGAS_DIR)") from None
 
-    async def start(self, request: StartRequest, *, caused_by: v2.Message | None = None) -> Handled:
-        """Create and commit a new saga; a second start with the same id is ignored."""
+    async def start(self, request: StartRequest, *, caused_by: v2.Message | None = None,
+                    partition: int | None = None) -> Handled:
+        """Create and commit a new saga; a second start with the same id is ignored.
+
+        `partition` is the partition queue the start arrived on (recorded for the timer loop).
+        """
         definition = self.definition(request.saga_type)
         async with self._exclusive(request.saga_id):
             started = time.perf_counter()
@@ -83,15 +87,16 @@ class SagaEngine:
                 return self._ignored(request.saga_id, "duplicate start: the saga exists")
             transition = machine.start(definition, request.saga_id, request.input, self.clock())
             try:
-                await self._commit(transition, expected_version=0, caused_by=caused_by)
+                await self._commit(transition, expected_version=0, caused_by=caused_by,
+                                   partition=partition)
             except SagaExistsError:
                 return self._ignored(request.saga_id, "duplicate start: the saga exists")
             self.metrics.transition_seconds.observe(time.perf_counter() - started)
         self.metrics.transitions.labels(outcome="started").inc()
         return Handled(request.saga_id, "started")
 
-    async def apply(self, saga_id: str, event: Event, *,
-                    caused_by: v2.Message | None = None) -> Handled:
+    async def apply(self, saga_id: str, event: Event, *, caused_by: v2.Message | None = None,
+                    partition: int | None = None) -> Handled:
         """Apply one event to the stored saga, retrying from a fresh read on a write conflict."""
         async with self._exclusive(saga_id):
             started = time.perf_counter()
@@ -107,7 +112,7 @@ class SagaEngine:
                     return self._ignored(saga_id, transition.ignored)
                 try:
                     await self._commit(transition, expected_version=record.version,
-                                       caused_by=caused_by)
+                                       caused_by=caused_by, partition=partition)
                 except ConcurrencyError:
                     self.metrics.transitions.labels(outcome="conflict").inc()
                     continue
@@ -121,9 +126,13 @@ class SagaEngine:
             f"saga {saga_id} kept changing under {self.conflict_retries} attempts to apply "
             f"{type(event).__name__}; it will be retried")
 
-    async def fire_due_timers(self, *, limit: int = 100) -> int:
-        """Apply every timer due now; returns how many fired."""
-        due = await self.store.due_timers(self.clock(), limit=limit)
+    async def fire_due_timers(self, *, limit: int = 100, partitions: Collection[int] | None = None,
+                              overdue_s: float | None = None) -> int:
+        """Apply every timer due now (of these partitions, or overdue by `overdue_s`); returns how many."""
+        now = self.clock()
+        overdue_before = None if overdue_s is None else now - timedelta(seconds=overdue_s)
+        due = await self.store.due_timers(now, limit=limit, partitions=partitions,
+                                          overdue_before=overdue_before)
         for item in due:
             timer = item.timer
             self.metrics.timers_fired.labels(kind=timer.kind.value).inc()
@@ -131,7 +140,7 @@ class SagaEngine:
         return len(due)
 
     async def _commit(self, transition: Transition, *, expected_version: int,
-                      caused_by: v2.Message | None) -> None:
+                      caused_by: v2.Message | None, partition: int | None = None) -> None:
         record = transition.record
         outbox = to_outbox(transition.commands, saga_id=record.saga_id,
                            version=expected_version + 1, now=record.updated_at, source=self.source,
@@ -139,7 +148,7 @@ class SagaEngine:
         await self.store.save(
             record, expected_version=expected_version, outbox=outbox,
             arm=[c.timer for c in transition.of_type(ArmTimer)],
-            cancel=[c.key for c in transition.of_type(CancelTimer)])
+            cancel=[c.key for c in transition.of_type(CancelTimer)], partition=partition)
         self.on_commit()
 
     def _ignored(self, saga_id: str, reason: str) -> Handled:

@@ -2,13 +2,17 @@
 
 Timers live in the store, so after a crash any replica fires what the dead one had armed. The loop
 sleeps until the earliest timer (at most `poll_s`), and commits that arm a timer wake it.
+
+With several replicas each fires the timers of the partitions it holds (`partitions()`), so they do
+not all race for the same saga (the store's version check would let only one win anyway). A timer
+overdue by `overdue_s` fires on any replica: a partition nobody thinks it holds is not left behind.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from agentbus.errors import AgentBusError
@@ -23,8 +27,12 @@ class TimerLoop:
     """Fires due timers through the engine."""
 
     def __init__(self, engine: SagaEngine, *, poll_s: float = 0.5, batch: int = 100,
-                 clock: Callable[[], datetime] = now_utc) -> None:
+                 clock: Callable[[], datetime] = now_utc,
+                 partitions: Callable[[], Collection[int] | None] = lambda: None,
+                 overdue_s: float = 15.0) -> None:
         self.engine = engine
+        self.partitions = partitions
+        self.overdue_s = overdue_s
         self.poll_s = poll_s
         self.batch = batch
         self.clock = clock
@@ -38,11 +46,14 @@ class TimerLoop:
         """Fire timers as they come due until `stop` is set."""
         while not stop.is_set():
             self._wake.clear()
+            held = self.partitions()
             try:
-                fired = await self.engine.fire_due_timers(limit=self.batch)
+                fired = await self.engine.fire_due_timers(
+                    limit=self.batch, partitions=held,
+                    overdue_s=None if held is None else self.overdue_s)
                 if fired >= self.batch:
                     continue
-                next_due = await self.engine.store.next_timer_due()
+                next_due = await self.engine.store.next_timer_due(partitions=held)
             except AgentBusError as exc:
                 log.warning("timer loop: %s; trying again in %.1fs", exc, self.poll_s)
                 await sleep_unless(stop, self.poll_s)
@@ -50,5 +61,8 @@ class TimerLoop:
             delay = self.poll_s
             if next_due is not None:
                 delay = min(self.poll_s, max(0.0, (next_due - self.clock()).total_seconds()))
+            if delay <= 0 and fired == 0:
+                # Due but not fired (another replica's commit got there first): do not spin.
+                delay = self.poll_s / 10
             if delay > 0:
                 await sleep_until_either(self._wake, stop, delay)

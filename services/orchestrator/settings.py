@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import secrets
+import socket
 from pathlib import Path
 
 from pydantic import Field
@@ -31,8 +35,31 @@ class OrchestratorSettings(Settings):
         0.5, gt=0, description="Longest wait between scans for due timers.")
     conflict_retries: int = Field(
         10, ge=1, description="Re-reads of a saga another writer changed before giving up.")
+    instance_id: str = Field(
+        "", description="This replica's id (its queue names and heartbeat); empty: host-pid-random.")
+    announce_grace_s: float = Field(
+        10.0, ge=0, description="After start, sagas naming an agent not heard from yet are not "
+        "warned about for this long (the first heartbeats are on their way).")
+    agent_ttl_s: float = Field(
+        60.0, gt=0, description="An agent instance that announced no heartbeat interval counts as "
+        "gone this long after its last announcement (otherwise: 3 missed heartbeats).")
+    replica_heartbeat_s: float = Field(
+        2.0, gt=0, description="How often a replica writes its heartbeat and rebalances partitions.")
+    replica_ttl_s: float = Field(
+        10.0, gt=0, description="A replica whose heartbeat is older counts as gone.")
+    partition_lease_s: float = Field(
+        10.0, gt=0, description="A replica that consumed from a partition this recently holds it.")
+    timer_overdue_s: float = Field(
+        15.0, gt=0, description="A timer overdue by this long fires on any replica.")
+    rebalance: bool = Field(
+        True, description="Hand partitions another live replica prefers over to it (share the work).")
 
     def agent_set(self) -> frozenset[str] | None:
         """The known agents, or None when definitions are not checked against a list."""
         names = {name.strip() for name in self.known_agents.split(",") if name.strip()}
         return frozenset(names) or None
+
+    def replica_id(self) -> str:
+        """AGENTBUS_INSTANCE_ID, or host-pid-random: unique per process, safe in a queue name."""
+        raw = self.instance_id or f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(3)}"
+        return re.sub(r"[^A-Za-z0-9_.-]", "-", raw)[:100]

@@ -7,12 +7,17 @@ all of it is in the store.
 
 "Have I already handled this reply?" needs no table: the record says which (step, attempt) is still
 awaited (`SagaRecord.is_settled`), and the version check stops two writers from both applying it.
+
+Replicas share three more things through the store: the partition each saga's messages arrive on
+(so a replica fires only the timers of the partitions it holds), a heartbeat per replica (so they
+agree on who is alive and which partitions each should prefer), and the agent instances announced
+(so a restarted replica still writes v1 to a v1-only agent).
 """
 
 from __future__ import annotations
 
 import abc
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
@@ -20,6 +25,7 @@ from typing import Self
 
 from services.orchestrator.machine import Timer
 from services.orchestrator.record import SagaRecord, SagaState
+from services.orchestrator.registry import AgentInstance
 
 
 @dataclass(frozen=True)
@@ -83,12 +89,14 @@ class SagaStore(abc.ABC):
         outbox: Sequence[OutboxMessage] = (),
         arm: Sequence[Timer] = (),
         cancel: Sequence[str] = (),
+        partition: int | None = None,
     ) -> int:
         """Write the record, its outbox rows and timer changes in one transaction.
 
         `expected_version` 0 creates the saga (SagaExistsError if the id is taken); otherwise the
         stored version must equal it (ConcurrencyError if another writer got there first). Returns
-        the new version and sets `record.version` to it.
+        the new version and sets `record.version` to it. `partition`, when given, records the
+        partition queue the saga's messages arrive on (None keeps what is stored).
         """
 
     @abc.abstractmethod
@@ -101,16 +109,22 @@ class SagaStore(abc.ABC):
         """How many sagas are in each status."""
 
     @abc.abstractmethod
-    async def due_timers(self, now: datetime, *, limit: int = 100) -> list[DueTimer]:
-        """Timers due at or before `now`, earliest first."""
+    async def due_timers(self, now: datetime, *, limit: int = 100,
+                         partitions: Collection[int] | None = None,
+                         overdue_before: datetime | None = None) -> list[DueTimer]:
+        """Timers due at or before `now`, earliest first.
+
+        With `partitions`, only timers of sagas on those partitions (or on no known partition),
+        plus, with `overdue_before`, any timer due before that instant whoever holds its saga.
+        """
 
     @abc.abstractmethod
     async def delete_timer(self, saga_id: str, key: str) -> None:
         """Forget one timer (a fired timer the state machine found stale)."""
 
     @abc.abstractmethod
-    async def next_timer_due(self) -> datetime | None:
-        """When the earliest timer comes due (None without timers), so a loop can sleep until then."""
+    async def next_timer_due(self, *, partitions: Collection[int] | None = None) -> datetime | None:
+        """When the earliest timer (of these partitions) comes due; None without timers."""
 
     @abc.abstractmethod
     async def claim_outbox(self, now: datetime, *, limit: int = 100,
@@ -132,3 +146,31 @@ class SagaStore(abc.ABC):
     @abc.abstractmethod
     async def purge_sent(self, before: datetime) -> int:
         """Delete outbox rows sent before `before`; returns how many."""
+
+    @abc.abstractmethod
+    async def partition_of(self, saga_id: str) -> int | None:
+        """The partition recorded for a saga (None if unknown or no such saga)."""
+
+    @abc.abstractmethod
+    async def heartbeat(self, instance_id: str, now: datetime) -> None:
+        """Record that an orchestrator replica is alive at `now`."""
+
+    @abc.abstractmethod
+    async def live_replicas(self, now: datetime, *, ttl_s: float) -> list[str]:
+        """Replicas whose last heartbeat is within `ttl_s` of `now`, sorted by instance id."""
+
+    @abc.abstractmethod
+    async def forget_replica(self, instance_id: str) -> None:
+        """Remove a replica that is shutting down, so the others take over its share at once."""
+
+    @abc.abstractmethod
+    async def save_agent(self, instance: AgentInstance) -> None:
+        """Keep (insert or replace) what an agent instance announced."""
+
+    @abc.abstractmethod
+    async def remove_agent(self, agent: str, instance_id: str) -> None:
+        """Forget an agent instance (it stopped, or its heartbeats stopped long ago)."""
+
+    @abc.abstractmethod
+    async def agent_instances(self) -> list[AgentInstance]:
+        """Every agent instance kept, by agent and instance id."""

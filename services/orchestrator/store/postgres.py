@@ -7,7 +7,7 @@ starting together do not race on `CREATE TABLE`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -22,6 +22,7 @@ from agentbus.settings import redact_url
 from services.orchestrator.errors import ConcurrencyError, SagaExistsError, SagaStoreError
 from services.orchestrator.machine import Timer, TimerKind
 from services.orchestrator.record import SagaRecord, SagaState
+from services.orchestrator.registry import AgentInstance
 from services.orchestrator.store.base import DueTimer, OutboxMessage, OutboxRow, SagaStore
 
 SCHEMA_LOCK: Final = 0x5A6A_0001  # pg_advisory_xact_lock key: "agentbus saga schema"
@@ -57,7 +58,34 @@ SCHEMA: Final = (
         due_at     timestamptz NOT NULL,
         PRIMARY KEY (saga_id, timer_key))""",
     "CREATE INDEX IF NOT EXISTS agentbus_timers_due ON agentbus_timers (due_at)",
+    # Stores created before partitions were recorded lack the column.
+    "ALTER TABLE agentbus_sagas ADD COLUMN IF NOT EXISTS partition_index integer",
+    """CREATE TABLE IF NOT EXISTS agentbus_agents (
+        agent           text NOT NULL,
+        instance_id     text NOT NULL,
+        schema_versions integer[] NOT NULL,
+        actions         text[] NOT NULL,
+        compensations   text[] NOT NULL,
+        heartbeat_interval_s double precision NOT NULL,
+        seen_at         timestamptz NOT NULL,
+        PRIMARY KEY (agent, instance_id))""",
+    """CREATE TABLE IF NOT EXISTS agentbus_replicas (
+        instance_id text PRIMARY KEY,
+        started_at  timestamptz NOT NULL,
+        seen_at     timestamptz NOT NULL)""",
 )
+
+
+# Timers of the held partitions, of sagas on no known partition, or overdue (see due_timers).
+PARTITION_FILTER: Final = (
+    "(%(all)s OR s.partition_index IS NULL OR s.partition_index = ANY(%(held)s) "
+    "OR t.due_at <= %(overdue)s)")
+
+
+def _partition_params(partitions: Collection[int] | None,
+                      overdue_before: datetime | None) -> dict[str, Any]:
+    return {"all": partitions is None, "held": sorted(partitions or ()),
+            "overdue": overdue_before or datetime(1970, 1, 1, tzinfo=UTC)}
 
 
 class PostgresSagaStore(SagaStore):
@@ -119,7 +147,7 @@ class PostgresSagaStore(SagaStore):
 
     async def save(self, record: SagaRecord, *, expected_version: int,
                    outbox: Sequence[OutboxMessage] = (), arm: Sequence[Timer] = (),
-                   cancel: Sequence[str] = ()) -> int:
+                   cancel: Sequence[str] = (), partition: int | None = None) -> int:
         """Write record, outbox rows and timer changes in one transaction."""
         version = expected_version + 1
         data = record.to_dict()
@@ -129,15 +157,17 @@ class PostgresSagaStore(SagaStore):
                 if expected_version == 0:
                     await conn.execute(
                         "INSERT INTO agentbus_sagas (saga_id, saga_type, status, version, record, "
-                        "created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                        "created_at, updated_at, partition_index) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
                         (record.saga_id, record.saga_type, record.status.value, version,
-                         Jsonb(data), record.created_at, record.updated_at))
+                         Jsonb(data), record.created_at, record.updated_at, partition))
                 else:
                     cursor = await conn.execute(
                         "UPDATE agentbus_sagas SET status = %s, version = %s, record = %s, "
-                        "updated_at = %s WHERE saga_id = %s AND version = %s",
+                        "updated_at = %s, partition_index = COALESCE(%s, partition_index) "
+                        "WHERE saga_id = %s AND version = %s",
                         (record.status.value, version, Jsonb(data), record.updated_at,
-                         record.saga_id, expected_version))
+                         partition, record.saga_id, expected_version))
                     if cursor.rowcount != 1:
                         raise ConcurrencyError(
                             f"saga {record.saga_id} is no longer at version {expected_version}; "
@@ -189,12 +219,17 @@ class PostgresSagaStore(SagaStore):
 
     # ------------------------------------------------------------ timers
 
-    async def due_timers(self, now: datetime, *, limit: int = 100) -> list[DueTimer]:
-        """Timers due at or before `now`, earliest first."""
+    async def due_timers(self, now: datetime, *, limit: int = 100,
+                         partitions: Collection[int] | None = None,
+                         overdue_before: datetime | None = None) -> list[DueTimer]:
+        """Timers due at or before `now`, earliest first (of these partitions, or overdue)."""
         async with self._connection() as conn:
             cursor = await conn.execute(
-                "SELECT saga_id, kind, step, attempt, due_at FROM agentbus_timers "
-                "WHERE due_at <= %s ORDER BY due_at, saga_id, timer_key LIMIT %s", (now, limit))
+                "SELECT t.saga_id, t.kind, t.step, t.attempt, t.due_at FROM agentbus_timers t "
+                "JOIN agentbus_sagas s ON s.saga_id = t.saga_id "
+                f"WHERE t.due_at <= %(now)s AND {PARTITION_FILTER} "
+                "ORDER BY t.due_at, t.saga_id, t.timer_key LIMIT %(limit)s",
+                {"now": now, "limit": limit, **_partition_params(partitions, overdue_before)})
             rows = await cursor.fetchall()
         return [DueTimer(saga_id, Timer(TimerKind(kind), step, int(attempt), _utc(due_at)))
                 for saga_id, kind, step, attempt, due_at in rows]
@@ -206,10 +241,13 @@ class PostgresSagaStore(SagaStore):
                 "DELETE FROM agentbus_timers WHERE saga_id = %s AND timer_key = %s",
                 (saga_id, key))
 
-    async def next_timer_due(self) -> datetime | None:
-        """When the earliest timer comes due."""
+    async def next_timer_due(self, *, partitions: Collection[int] | None = None) -> datetime | None:
+        """When the earliest timer (of these partitions) comes due."""
         async with self._connection() as conn:
-            cursor = await conn.execute("SELECT MIN(due_at) FROM agentbus_timers")
+            cursor = await conn.execute(
+                "SELECT MIN(t.due_at) FROM agentbus_timers t "
+                f"JOIN agentbus_sagas s ON s.saga_id = t.saga_id WHERE {PARTITION_FILTER}",
+                _partition_params(partitions, None))
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else _utc(row[0])
 
@@ -256,6 +294,74 @@ class PostgresSagaStore(SagaStore):
                 "DELETE FROM agentbus_outbox WHERE sent_at IS NOT NULL AND sent_at < %s",
                 (before,))
             return int(cursor.rowcount)
+
+
+    # ------------------------------------------------------------ partitions and replicas
+
+    async def partition_of(self, saga_id: str) -> int | None:
+        """The partition recorded for a saga."""
+        async with self._connection() as conn:
+            cursor = await conn.execute(
+                "SELECT partition_index FROM agentbus_sagas WHERE saga_id = %s", (saga_id,))
+            row = await cursor.fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    async def heartbeat(self, instance_id: str, now: datetime) -> None:
+        """Record that a replica is alive."""
+        async with self._connection() as conn:
+            await conn.execute(
+                "INSERT INTO agentbus_replicas (instance_id, started_at, seen_at) "
+                "VALUES (%s, %s, %s) ON CONFLICT (instance_id) DO UPDATE SET seen_at = "
+                "EXCLUDED.seen_at", (instance_id, now, now))
+
+    async def live_replicas(self, now: datetime, *, ttl_s: float) -> list[str]:
+        """Replicas seen within `ttl_s`, sorted."""
+        async with self._connection() as conn:
+            cursor = await conn.execute(
+                "SELECT instance_id FROM agentbus_replicas WHERE seen_at >= %s "
+                "ORDER BY instance_id", (now - timedelta(seconds=ttl_s),))
+            rows = await cursor.fetchall()
+        return [str(row[0]) for row in rows]
+
+    async def forget_replica(self, instance_id: str) -> None:
+        """Remove a replica."""
+        async with self._connection() as conn:
+            await conn.execute("DELETE FROM agentbus_replicas WHERE instance_id = %s",
+                               (instance_id,))
+
+    # ------------------------------------------------------------ agents
+
+    async def save_agent(self, instance: AgentInstance) -> None:
+        """Keep what an agent instance announced."""
+        async with self._connection() as conn:
+            await conn.execute(
+                "INSERT INTO agentbus_agents (agent, instance_id, schema_versions, actions, "
+                "compensations, heartbeat_interval_s, seen_at) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+                "ON CONFLICT (agent, instance_id) DO UPDATE SET schema_versions = "
+                "EXCLUDED.schema_versions, actions = EXCLUDED.actions, compensations = "
+                "EXCLUDED.compensations, heartbeat_interval_s = EXCLUDED.heartbeat_interval_s, "
+                "seen_at = EXCLUDED.seen_at",
+                (instance.agent, instance.instance_id, sorted(instance.schema_versions),
+                 list(instance.actions), list(instance.compensations),
+                 instance.heartbeat_interval_s, instance.last_seen))
+
+    async def remove_agent(self, agent: str, instance_id: str) -> None:
+        """Forget an agent instance."""
+        async with self._connection() as conn:
+            await conn.execute(
+                "DELETE FROM agentbus_agents WHERE agent = %s AND instance_id = %s",
+                (agent, instance_id))
+
+    async def agent_instances(self) -> list[AgentInstance]:
+        """Every agent instance kept."""
+        async with self._connection() as conn:
+            cursor = await conn.execute(
+                "SELECT agent, instance_id, schema_versions, actions, compensations, "
+                "heartbeat_interval_s, seen_at FROM agentbus_agents ORDER BY agent, instance_id")
+            rows = await cursor.fetchall()
+        return [AgentInstance(agent, instance_id, frozenset(int(v) for v in versions),
+                              tuple(actions), tuple(compensations), float(interval), _utc(seen))
+                for agent, instance_id, versions, actions, compensations, interval, seen in rows]
 
 
 def _record(body: Any, version: int) -> SagaRecord:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any, Final, TypeVar
 from services.orchestrator.errors import ConcurrencyError, SagaExistsError, SagaStoreError
 from services.orchestrator.machine import Timer, TimerKind
 from services.orchestrator.record import SagaRecord, SagaState, dt_from_text, dt_to_text
+from services.orchestrator.registry import AgentInstance
 from services.orchestrator.store.base import DueTimer, OutboxMessage, OutboxRow, SagaStore
 
 _T = TypeVar("_T")
@@ -31,7 +33,8 @@ CREATE TABLE IF NOT EXISTS agentbus_sagas (
     version     INTEGER NOT NULL,
     record      TEXT NOT NULL,
     created_at  TEXT NOT NULL,
-    updated_at  TEXT NOT NULL
+    updated_at  TEXT NOT NULL,
+    partition_index INTEGER
 );
 CREATE INDEX IF NOT EXISTS agentbus_sagas_status ON agentbus_sagas (status, updated_at);
 CREATE INDEX IF NOT EXISTS agentbus_sagas_updated ON agentbus_sagas (updated_at);
@@ -57,6 +60,21 @@ CREATE TABLE IF NOT EXISTS agentbus_timers (
     PRIMARY KEY (saga_id, timer_key)
 );
 CREATE INDEX IF NOT EXISTS agentbus_timers_due ON agentbus_timers (due_at);
+CREATE TABLE IF NOT EXISTS agentbus_agents (
+    agent           TEXT NOT NULL,
+    instance_id     TEXT NOT NULL,
+    schema_versions TEXT NOT NULL,
+    actions         TEXT NOT NULL,
+    compensations   TEXT NOT NULL,
+    heartbeat_interval_s REAL NOT NULL,
+    seen_at         TEXT NOT NULL,
+    PRIMARY KEY (agent, instance_id)
+);
+CREATE TABLE IF NOT EXISTS agentbus_replicas (
+    instance_id TEXT PRIMARY KEY,
+    started_at  TEXT NOT NULL,
+    seen_at     TEXT NOT NULL
+);
 """
 
 SYNCHRONOUS_MODES: Final = ("off", "normal", "full", "extra")
@@ -103,11 +121,23 @@ class SqliteSagaStore(SagaStore):
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None,
                                check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
+        # Switching a new file to WAL fails at once (no busy wait) while another process creates
+        # it, as replicas or the CLI starting together do: try again for the busy timeout.
+        deadline = time.monotonic() + self.busy_timeout_s
+        while True:
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    conn.close()
+                    raise
+                time.sleep(0.05)
         conn.execute(f"PRAGMA synchronous={self.synchronous.upper()}")
         conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
         conn.executescript(SCHEMA)
         self._conn = conn
+        self._transaction(_add_partition_column)
 
     async def close(self) -> None:
         """Close the connection and its thread."""
@@ -160,17 +190,17 @@ class SqliteSagaStore(SagaStore):
 
     async def save(self, record: SagaRecord, *, expected_version: int,
                    outbox: Sequence[OutboxMessage] = (), arm: Sequence[Timer] = (),
-                   cancel: Sequence[str] = ()) -> int:
+                   cancel: Sequence[str] = (), partition: int | None = None) -> int:
         """Write record, outbox rows and timer changes in one transaction."""
         version: int = await self._run(self._transaction, lambda conn: self._save(
             conn, record, expected_version=expected_version, outbox=outbox, arm=arm,
-            cancel=cancel))
+            cancel=cancel, partition=partition))
         record.version = version
         return version
 
     def _save(self, conn: sqlite3.Connection, record: SagaRecord, *, expected_version: int,
               outbox: Sequence[OutboxMessage], arm: Sequence[Timer],
-              cancel: Sequence[str]) -> int:
+              cancel: Sequence[str], partition: int | None) -> int:
         version = expected_version + 1
         data = record.to_dict()
         data["version"] = version
@@ -180,16 +210,17 @@ class SqliteSagaStore(SagaStore):
             try:
                 conn.execute(
                     "INSERT INTO agentbus_sagas (saga_id, saga_type, status, version, record, "
-                    "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "created_at, updated_at, partition_index) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     (record.saga_id, record.saga_type, record.status.value, version, body,
-                     created, updated))
+                     created, updated, partition))
             except sqlite3.IntegrityError as exc:
                 raise SagaExistsError(f"saga {record.saga_id} already exists") from exc
         else:
             cursor = conn.execute(
-                "UPDATE agentbus_sagas SET status = ?, version = ?, record = ?, updated_at = ? "
-                "WHERE saga_id = ? AND version = ?",
-                (record.status.value, version, body, updated, record.saga_id, expected_version))
+                "UPDATE agentbus_sagas SET status = ?, version = ?, record = ?, updated_at = ?, "
+                "partition_index = COALESCE(?, partition_index) WHERE saga_id = ? AND version = ?",
+                (record.status.value, version, body, updated, partition, record.saga_id,
+                 expected_version))
             if cursor.rowcount != 1:
                 raise ConcurrencyError(
                     f"saga {record.saga_id} is no longer at version {expected_version}; "
@@ -237,11 +268,17 @@ class SqliteSagaStore(SagaStore):
 
     # ------------------------------------------------------------ timers
 
-    async def due_timers(self, now: datetime, *, limit: int = 100) -> list[DueTimer]:
-        """Timers due at or before `now`, earliest first."""
+    async def due_timers(self, now: datetime, *, limit: int = 100,
+                         partitions: Collection[int] | None = None,
+                         overdue_before: datetime | None = None) -> list[DueTimer]:
+        """Timers due at or before `now`, earliest first (of these partitions, or overdue)."""
+        where, params = _partition_filter(partitions, overdue_before)
         rows = await self._run(lambda: self.conn.execute(
-            "SELECT saga_id, kind, step, attempt, due_at FROM agentbus_timers WHERE due_at <= ? "
-            "ORDER BY due_at, saga_id, timer_key LIMIT ?", (dt_to_text(now), limit)).fetchall())
+            "SELECT t.saga_id, t.kind, t.step, t.attempt, t.due_at FROM agentbus_timers t "
+            "JOIN agentbus_sagas s ON s.saga_id = t.saga_id "
+            f"WHERE t.due_at <= ? AND {where} "  # fixed clauses only
+            "ORDER BY t.due_at, t.saga_id, t.timer_key LIMIT ?",
+            (dt_to_text(now), *params, limit)).fetchall())
         return [_due_timer(*row) for row in rows]
 
     async def delete_timer(self, saga_id: str, key: str) -> None:
@@ -249,10 +286,13 @@ class SqliteSagaStore(SagaStore):
         await self._run(self._transaction, lambda conn: conn.execute(
             "DELETE FROM agentbus_timers WHERE saga_id = ? AND timer_key = ?", (saga_id, key)))
 
-    async def next_timer_due(self) -> datetime | None:
-        """When the earliest timer comes due."""
+    async def next_timer_due(self, *, partitions: Collection[int] | None = None) -> datetime | None:
+        """When the earliest timer (of these partitions) comes due."""
+        where, params = _partition_filter(partitions, None)
         row = await self._run(lambda: self.conn.execute(
-            "SELECT MIN(due_at) FROM agentbus_timers").fetchone())
+            "SELECT MIN(t.due_at) FROM agentbus_timers t "
+            f"JOIN agentbus_sagas s ON s.saga_id = t.saga_id WHERE {where}",  # fixed clauses only
+            params).fetchone())
         return dt_from_text(row[0]) if row else None
 
     # ------------------------------------------------------------ outbox
@@ -296,6 +336,102 @@ class SqliteSagaStore(SagaStore):
             "DELETE FROM agentbus_outbox WHERE sent_at IS NOT NULL AND sent_at < ?",
             (dt_to_text(before),)))
         return int(cursor.rowcount)
+
+
+    # ------------------------------------------------------------ partitions and replicas
+
+    async def partition_of(self, saga_id: str) -> int | None:
+        """The partition recorded for a saga."""
+        row = await self._run(lambda: self.conn.execute(
+            "SELECT partition_index FROM agentbus_sagas WHERE saga_id = ?", (saga_id,)).fetchone())
+        return None if row is None or row[0] is None else int(row[0])
+
+    async def heartbeat(self, instance_id: str, now: datetime) -> None:
+        """Record that a replica is alive."""
+        stamp = dt_to_text(now)
+        await self._run(self._transaction, lambda conn: conn.execute(
+            "INSERT INTO agentbus_replicas (instance_id, started_at, seen_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (instance_id) DO UPDATE SET seen_at = excluded.seen_at",
+            (instance_id, stamp, stamp)))
+
+    async def live_replicas(self, now: datetime, *, ttl_s: float) -> list[str]:
+        """Replicas seen within `ttl_s`, sorted."""
+        since = dt_to_text(now - timedelta(seconds=ttl_s))
+        rows = await self._run(lambda: self.conn.execute(
+            "SELECT instance_id FROM agentbus_replicas WHERE seen_at >= ? ORDER BY instance_id",
+            (since,)).fetchall())
+        return [str(row[0]) for row in rows]
+
+    async def forget_replica(self, instance_id: str) -> None:
+        """Remove a replica."""
+        await self._run(self._transaction, lambda conn: conn.execute(
+            "DELETE FROM agentbus_replicas WHERE instance_id = ?", (instance_id,)))
+
+    # ------------------------------------------------------------ agents
+
+    async def save_agent(self, instance: AgentInstance) -> None:
+        """Keep what an agent instance announced."""
+        await self._run(self._transaction, lambda conn: conn.execute(
+            "INSERT OR REPLACE INTO agentbus_agents (agent, instance_id, schema_versions, actions, "
+            "compensations, heartbeat_interval_s, seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (instance.agent, instance.instance_id, _join(sorted(instance.schema_versions)),
+             _join(instance.actions), _join(instance.compensations),
+             instance.heartbeat_interval_s, dt_to_text(instance.last_seen))))
+
+    async def remove_agent(self, agent: str, instance_id: str) -> None:
+        """Forget an agent instance."""
+        await self._run(self._transaction, lambda conn: conn.execute(
+            "DELETE FROM agentbus_agents WHERE agent = ? AND instance_id = ?", (agent, instance_id)))
+
+    async def agent_instances(self) -> list[AgentInstance]:
+        """Every agent instance kept."""
+        rows = await self._run(lambda: self.conn.execute(
+            "SELECT agent, instance_id, schema_versions, actions, compensations, "
+            "heartbeat_interval_s, seen_at FROM agentbus_agents ORDER BY agent, instance_id"
+        ).fetchall())
+        return [_agent_instance(row) for row in rows]
+
+
+def _join(values: Sequence[object]) -> str:
+    return ",".join(str(v) for v in values)
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(part for part in text.split(",") if part)
+
+
+def _agent_instance(row: Sequence[Any]) -> AgentInstance:
+    agent, instance_id, versions, actions, compensations, interval, seen_at = row
+    seen = dt_from_text(seen_at)
+    if seen is None:
+        raise SagaStoreError(f"agent instance {agent}/{instance_id} has no time", retryable=False)
+    return AgentInstance(agent, instance_id, frozenset(int(v) for v in _split(versions)),
+                         _split(actions), _split(compensations), float(interval), seen)
+
+
+def _add_partition_column(conn: sqlite3.Connection) -> None:
+    # Stores created before partitions were recorded lack the column; several replicas may open
+    # the file at once, hence the check inside the (immediate) transaction.
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(agentbus_sagas)")}
+    if "partition_index" not in columns:
+        conn.execute("ALTER TABLE agentbus_sagas ADD COLUMN partition_index INTEGER")
+
+
+def _partition_filter(partitions: Collection[int] | None,
+                      overdue_before: datetime | None) -> tuple[str, tuple[Any, ...]]:
+    """A WHERE clause (over `s`, `t`) keeping timers of `partitions`, of unknown ones, or overdue."""
+    if partitions is None:
+        return "1 = 1", ()
+    held = sorted(partitions)
+    clauses = ["s.partition_index IS NULL"]
+    params: list[Any] = []
+    if held:
+        clauses.append(f"s.partition_index IN ({', '.join('?' * len(held))})")
+        params += held
+    if overdue_before is not None:
+        clauses.append("t.due_at <= ?")
+        params.append(dt_to_text(overdue_before))
+    return "(" + " OR ".join(clauses) + ")", tuple(params)
 
 
 def _record(body: str, version: int) -> SagaRecord:

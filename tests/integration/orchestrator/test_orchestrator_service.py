@@ -76,7 +76,15 @@ async def _nothing_pending(store: SqliteSagaStore) -> bool:
 async def test_unknown_saga_type_is_dead_lettered_with_the_reason(
         running: tuple[StandInAgents, Observer], bus: Bus,
         orchestrator_settings: OrchestratorSettings) -> None:
+    _, observer = running
     await start_saga(bus, "mystery-1", "x", saga_type="mystery")
+    # Whoever follows the saga hears that it will not run: saga.escalated.<type>, no record.
+    await observer.wait_for_status("mystery-1", "escalated")
+    (refusal,) = observer.events["mystery-1"]
+    assert refusal.event.saga_type == "mystery"
+    assert refusal.event.error.code == "unknown_saga_type"
+    assert "no saga type 'mystery' is defined (known: article)" in refusal.event.error.message
+    assert not refusal.event.HasField("record")
     dlqs = [topology.dead_letter_queue(topology.partition_queue(i))
             for i in range(orchestrator_settings.partitions)]
     url = orchestrator_settings.amqp_url

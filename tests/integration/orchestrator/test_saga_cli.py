@@ -107,6 +107,20 @@ async def test_plain_progress_when_stdout_is_not_a_terminal(
     assert "\x1b[" not in ran.out  # no terminal escapes in a pipe
 
 
+async def test_an_unknown_saga_type_exits_1_with_the_orchestrators_reason(
+        running: tuple[StandInAgents, Observer], cli_env: dict[str, str]) -> None:
+    ran = await agentbus(cli_env, "saga", "start", "mystery", "--saga-id", "cli-mystery", "--wait",
+                         "--timeout", "30", "--json")
+    assert ran.code == 1, ran.err
+    assert json.loads(ran.out) == {
+        "saga_id": "cli-mystery", "saga_type": "mystery", "status": "escalated",
+        "error": {"code": "unknown_saga_type", "retryable": False, "message": (
+            "no saga type 'mystery' is defined (known: article); add mystery.yaml to the sagas "
+            "directory (AGENTBUS_SAGAS_DIR)")},
+        "steps": [], "compensations": []}
+    assert "escalated: unknown_saga_type: no saga type 'mystery' is defined" in ran.err
+
+
 async def test_timeout_exits_2_and_says_what_to_do(
         running: tuple[StandInAgents, Observer], cli_env: dict[str, str]) -> None:
     # "slow": research ignores its first attempt (1 s timeout), so nothing finishes in 0.3 s.
