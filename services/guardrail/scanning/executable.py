@@ -373,6 +373,23 @@ PROMPT_RULES: Final = (
           rf"(?:your|the){_W}context{_W}window\b",
           ("what", "which", "repeat", "print", "output", "show", "dump", "display", "begin"),
           requires=(("instructions", "prompt", "rules", "directives", "above", "window"),)),
+    _rule("ignore_the_user", "prompt_injection",
+          rf"\b{_OVERRIDE_VERB}{_W}(?:the|this|that){_W}user(?:'s|s')?{_W}(?:request|question|query"
+          rf"|input|instructions?|message|prompt)s?\b",
+          ("ignore", "disregard", "forget", "override", "overrule", "bypass", "discard", "abandon",
+           "aside", "overlook", "neglect", "mind", "nevermind", "throw", "erase", "nullify",
+           "attention", "follow", "obey", "listen", "following"),
+          requires=(("user", "users"),)),
+    _rule("released_from_rules", "prompt_injection",
+          rf"\byou{_W}(?:are{_W}no{_W}longer|aren't|are{_W}not){_W}(?:bound|restricted|limited"
+          rf"|constrained){_W}by\b|\byou{_W}(?:don'?t|do{_W}not|no{_W}longer){_W}(?:have|need)"
+          rf"{_W}to{_W}(?:follow|obey|comply{_W}with){_W}(?:your|any|the){_W}(?:rules|guidelines"
+          rf"|instructions|polic(?:y|ies)|restrictions)\b",
+          ("bound", "restricted", "limited", "constrained", "follow", "obey", "comply")),
+    _rule("hijack_goal", "prompt_injection",
+          r"\b(?:say|respond|reply|answer|print|output|write)\s+(?:only\s+)?(?:with\s+)?[\"'`]?"
+          r"i\s+have\s+been\s+(?:pwned|compromised|hacked|jailbroken)",
+          ("pwned", "compromised", "hacked", "jailbroken")),
     # The same override in the languages our agents most often relay (de, fr, es, it, pt, nl).
     _rule("override_previous_i18n", "prompt_injection",
           r"\bignorier(?:e|en)?\s+(?:alle\s+|die\s+)?(?:vorherigen|bisherigen|obigen|vorangegangenen)"
@@ -484,8 +501,9 @@ PROMPT_RULES: Final = (
     _rule("list_secrets", "prompt_injection",
           rf"\b(?:list|print|reveal|send|give|share|dump|output|show|tell){_W}(?:me{_W})?(?:every|all"
           rf"|any)(?:{_W}of{_W}(?:the|your))?{_W}(?:api{_W}keys?|passwords?|secrets|credentials|tokens"
-          rf"|private{_W}keys)\b",
-          ("key", "keys", "password", "passwords", "secrets", "credentials", "tokens"),
+          rf"|private{_W}keys|environment{_W}variables|env{_W}vars)\b",
+          ("key", "keys", "password", "passwords", "secrets", "credentials", "tokens", "variables",
+           "vars"),
           weight=_WEAK, group="action"),
     _rule("from_now_on", "prompt_injection",
           rf"\bfrom{_W}now{_W}on,?{_W}(?:you{_W})?(?:will|must|are|shall|should|only|always|never"
@@ -493,10 +511,32 @@ PROMPT_RULES: Final = (
     _rule("turn_markers", "prompt_injection",
           rf"\b(?:end|ignore){_W}of{_W}(?:the{_W})?(?:user{_W})?(?:input|message|prompt|document)\b"
           rf"|\bbegin{_W}(?:new{_W})?(?:system|admin|developer|root){_W}(?:mode|message)\b"
-          rf"|\b(?:admin|sudo|root|god|debug){_W}(?:override|mode)\b"
+          rf"|\b(?:admin|sudo|root|god|debug|maintenance|unrestricted){_W}(?:override|mode)\b"
           r"|</\s*(?:user|document|context|data)\s*>|\bpwned\b",
           ("input", "message", "prompt", "begin", "override", "mode", "pwned", "</"),
           weight=_WEAK, group="markup"),
+    _rule("model_addressed", "prompt_injection",
+          rf"\bnote{_W}to{_W}(?:the{_W}|any{_W})?(?:ai|assistant|model|llm|agent|chatbot|bot)s?\b"
+          rf"|\b(?:ai|llm){_W}(?:assistants?|models?|agents?|systems?){_W}(?:reading|processing"
+          rf"|parsing|summari[sz]ing){_W}this\b|\bif{_W}you{_W}are{_W}an?{_W}(?:ai|llm|language"
+          rf"{_W}model|assistant|chatbot|bot)(?=\s*[,:;.!)-])|\b(?:dear|attention|hey)\s*,?{_W}"
+          rf"(?:ai|model|assistant|llm|chatbot)s?\b|^\s*```\s*tool(?:_code|_call)?\s*$",
+          ("note", "ai", "llm", "if", "dear", "attention", "hey", "tool", "tool_code", "tool_call"),
+          weight=_WEAK, group="markup", flags=_I | re.MULTILINE),
+    _rule("authority_claim", "prompt_injection",
+          rf"\bi{_W}?(?:am|'m){_W}(?:your|the){_W}(?:developer|creator|administrator|admin|owner"
+          rf"|operator|system|maker)\b",
+          ("developer", "creator", "administrator", "admin", "owner", "operator", "system", "maker"),
+          requires=(("i", "am", "m"),), weight=_WEAK, group="policy"),
+    _rule("sensitive_tool_call", "prompt_injection",
+          r"\b(?:send_email|send_mail|transfer_funds|wire_money|make_payment|run_shell|shell_exec"
+          r"|exec_command|execute_command|run_command|delete_(?:repo|repository|database|db|user|users"
+          r"|files?|bucket)|http_(?:get|post)|upload_file)\s*\(",
+          ("send_email", "send_mail", "transfer_funds", "wire_money", "make_payment", "run_shell",
+           "shell_exec", "exec_command", "execute_command", "run_command", "delete_repo",
+           "delete_repository", "delete_database", "delete_db", "delete_user", "delete_users",
+           "delete_file", "delete_files", "delete_bucket", "http_get", "http_post", "upload_file"),
+          weight=_WEAK, group="action"),
     _rule("no_limits", "prompt_injection",
           rf"\bstay{_W}in{_W}character\b|\bnever{_W}refuses?\b|\b(?:with{_W})?no{_W}(?:content{_W})?"
           rf"(?:polic(?:y|ies)|restrictions|filters)\b|\bwithout{_W}(?:any{_W})?(?:restrictions"
