@@ -385,7 +385,8 @@ PROMPT_RULES: Final = (
           rf"|constrained){_W}by\b|\byou{_W}(?:don'?t|do{_W}not|no{_W}longer){_W}(?:have|need)"
           rf"{_W}to{_W}(?:follow|obey|comply{_W}with){_W}(?:your|any|the){_W}(?:rules|guidelines"
           rf"|instructions|polic(?:y|ies)|restrictions)\b",
-          ("bound", "restricted", "limited", "constrained", "follow", "obey", "comply")),
+          ("bound", "restricted", "limited", "constrained", "follow", "obey", "comply"),
+          requires=(("you",), ("longer", "not", "aren", "don", "do"))),
     _rule("hijack_goal", "prompt_injection",
           r"\b(?:say|respond|reply|answer|print|output|write)\s+(?:only\s+)?(?:with\s+)?[\"'`]?"
           r"i\s+have\s+been\s+(?:pwned|compromised|hacked|jailbroken)",
