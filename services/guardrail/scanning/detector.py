@@ -38,8 +38,8 @@ def detect(text: str) -> list[Detection]:
     normalized = norm.text
     pii: list[Detection] = find_secrets(normalized)
     pii.extend(find_emails(normalized))
-    pii.extend(find_ibans(normalized))
     clusters = digit_clusters(normalized)
+    pii.extend(find_ibans(normalized, clusters))
     for detector in NUMBER_DETECTORS:
         pii.extend(detector(normalized, clusters))
     found = _resolve_overlaps(pii)

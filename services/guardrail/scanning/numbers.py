@@ -20,9 +20,9 @@ _AFTER: Final = 3
 Clusters = Sequence[tuple[int, int]]
 
 
-def digit_clusters(text: str) -> list[tuple[int, int]]:
-    """Spans of the digit clusters of `text` that are at least 4 characters long."""
-    return [m.span() for m in _CLUSTER.finditer(text) if m.end() - m.start() >= 4]
+def digit_clusters(text: str, *, min_length: int = 2) -> list[tuple[int, int]]:
+    """Spans of the digit clusters of `text` that are at least `min_length` characters long."""
+    return [m.span() for m in _CLUSTER.finditer(text) if m.end() - m.start() >= min_length]
 
 
 def windows(text: str, clusters: Clusters | None, min_length: int) -> Iterator[tuple[int, int]]:

@@ -18,7 +18,7 @@ from services.guardrail.scanning.checksums import (
     luhn_ok,
     ssn_ok,
 )
-from services.guardrail.scanning.numbers import Clusters, windows
+from services.guardrail.scanning.numbers import Clusters, digit_clusters, windows
 from services.guardrail.scanning.types import Detection
 
 # --- e-mail ---------------------------------------------------------------------------------
@@ -171,46 +171,56 @@ def _cards_in(text: str, pos: int, endpos: int) -> list[Detection]:
     return out
 
 
-_IBAN_START: Final = re.compile(r"(?<![A-Za-z0-9])([A-Za-z]{2})(\d{2})(?=[ \t\n\-]{0,2}[A-Za-z0-9])")
 _IBAN_BODY_CHAR: Final = re.compile(r"[A-Za-z0-9]|[ \t\n\-]{1,3}(?=[A-Za-z0-9])")
 
 
-def find_ibans(text: str) -> list[Detection]:
-    """IBANs, compact or grouped, any case: country length from the SWIFT registry, then mod-97."""
-    out = []
+def _iban_at(text: str, start: int) -> Detection | None:
+    # The IBAN whose country code starts at `start`, consuming its registry length of characters
+    # across single separators, or None.
+    country = text[start:start + 2].upper()
+    length = IBAN_LENGTHS.get(country)
+    if length is None:
+        return None
     n = len(text)
-    pos = 0
-    while True:
-        m = _IBAN_START.search(text, pos)
-        if m is None:
+    chars = [country, text[start + 2:start + 4]]
+    count = 4
+    i = start + 4
+    while count < length and i < n:
+        c = text[i]
+        if c.isascii() and c.isalnum():
+            chars.append(c.upper())
+            count += 1
+            i += 1
+            continue
+        sep = _IBAN_BODY_CHAR.match(text, i)
+        if sep is None or sep.end() - i > 3:
             break
-        pos = m.end()
-        country = m.group(1).upper()
-        length = IBAN_LENGTHS.get(country)
-        if length is None:
+        i = sep.end()
+    if count != length or (i < n and text[i].isascii() and text[i].isalnum()):
+        return None  # too short, or the account number runs on: not this IBAN
+    compact = "".join(chars)
+    return Detection("IBAN", start, i, compact) if iban_ok(compact) else None
+
+
+def find_ibans(text: str, clusters: Clusters | None = None) -> list[Detection]:
+    """IBANs, compact or grouped, any case: country length from the SWIFT registry, then mod-97."""
+    if clusters is None:
+        clusters = digit_clusters(text, min_length=2)
+    out = []
+    taken = 0
+    for digits_start, _ in clusters:
+        # The check digits open a digit cluster right after two letters that start a word.
+        start = digits_start - 2
+        if start < taken or start < 0 or not text[start:digits_start].isalpha():
             continue
-        chars = [country, m.group(2)]
-        count = 4
-        i = m.end()
-        while count < length and i < n:
-            c = text[i]
-            if c.isascii() and c.isalnum():
-                chars.append(c.upper())
-                count += 1
-                i += 1
-                continue
-            sep = _IBAN_BODY_CHAR.match(text, i)
-            if sep is None or sep.end() - i > 3:
-                break
-            i = sep.end()
-        if count != length:
+        if start and (text[start - 1].isalnum() or not text[start:digits_start].isascii()):
             continue
-        if i < n and text[i].isascii() and text[i].isalnum():
-            continue  # the account number runs on: not this IBAN
-        compact = "".join(chars)
-        if iban_ok(compact):
-            out.append(Detection("IBAN", m.start(), i, compact))
-            pos = i
+        if not text[digits_start:digits_start + 2].isdigit():
+            continue
+        found = _iban_at(text, start)
+        if found is not None:
+            out.append(found)
+            taken = found.end
     return out
 
 

@@ -24,7 +24,7 @@ _AWS_PREFIXES: Final = ("AKIA", "ASIA", "ABIA", "ACCA", "AGPA", "AIDA", "AIPA", 
                         "APKA", "AROA", "ASCA")
 _VENDOR: Final[tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]] = tuple(
     (hints, re.compile(pattern)) for hints, pattern in (
-        (("A",), rf"(?<![A-Za-z0-9])(?:{'|'.join(_AWS_PREFIXES)})[A-Z0-9]{{16}}"
+        (_AWS_PREFIXES, rf"(?<![A-Za-z0-9])(?:{'|'.join(_AWS_PREFIXES)})[A-Z0-9]{{16}}"
                         r"(?![A-Za-z0-9])"),
         (("gh",), rf"{_B}gh[pousr]_[A-Za-z0-9]{{30,255}}{_E}"),                      # GitHub
         (("github_pat_",), rf"{_B}github_pat_[A-Za-z0-9_]{{22,255}}{_E}"),
@@ -108,12 +108,14 @@ def find_secrets(text: str) -> list[Detection]:
     if "PRIVATE KEY-----" in text:
         out.extend(Detection("API_SECRET", m.start(), m.end(), m.group())
                    for m in _PEM.finditer(text))
-    key_ids = [m.end() for m in _AWS_KEY_ID.finditer(text)] if "A" in text else []
+    key_ids = [m.end() for m in _AWS_KEY_ID.finditer(text)] if "AKIA" in text or "ASIA" in text else []
     lower = text.lower()
     if len(lower) != len(text):
         return out  # a rare case-folding that changes lengths: offsets would not line up
     if key_ids or any(map(lower.__contains__, _SECRET_HINTS)):
-        for m in _AWS_SECRET.finditer(text):
+        # An AWS secret needs its key id nearby or its name ("aws_secret...", "secret key").
+        aws_secrets = _AWS_SECRET.finditer(text) if key_ids or "secret" in lower else ()
+        for m in aws_secrets:
             value = m.group()
             if not looks_random(value):
                 continue
