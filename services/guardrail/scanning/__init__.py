@@ -1,0 +1,1 @@
+"""The scanning engine: normalisation, detectors, redaction and the policy-driven scanner."""
