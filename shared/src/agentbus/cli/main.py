@@ -47,6 +47,8 @@ COMMANDS: tuple[Command, ...] = (
             "send dead-lettered messages back where they were going"),
     Command(("guard", "scan"), "services.guardrail.commands.scan", "verdict for stdin text"),
     Command(("guard", "eval"), "services.guardrail.commands.evaluate", "score a labelled corpus"),
+    Command(("bench", "saga"), "agentbus.cli.bench_saga_cmd",
+            "sagas/s and latency of the real services (beside the raw aio-pika saga)"),
     Command(("bench", "guard"), "services.guardrail.commands.bench", "guardrail scans per second"),
     Command(("saga", "start"), "agentbus.cli.saga_cmd", "start a saga; --wait follows it to its end"),
     Command(("saga", "show"), "agentbus.cli.saga_cmd", "print one saga from the saga store"),

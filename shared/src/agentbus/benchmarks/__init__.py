@@ -1,0 +1,1 @@
+"""Benchmarks that run the real services against the real broker (`agentbus bench ...`)."""
