@@ -186,7 +186,7 @@ def bus_publisher(bus: Bus, registry: AgentRegistry | None = None) -> Publisher:
         agent = task_agent(row.routing_key)
         schema = 2
         if agent is not None and registry is not None:
-            schema = registry.schema_for(agent)
+            schema = await registry.schema_for_task(agent)
         encoded = codec.encode(message, schema=schema, max_bytes=bus.settings.max_message_bytes)
         await bus.publish_raw(
             row.exchange, row.routing_key, encoded.body, headers=encoded.headers,
@@ -213,7 +213,8 @@ async def run(settings: OrchestratorSettings, *, stop: asyncio.Event,
     log.info("replica %s; saga types: %s", instance_id, ", ".join(sorted(definitions)))
     async with store_from_url(settings.saga_store_url) as store, Bus.connect(settings) as bus:
         registry = AgentRegistry(default_ttl_s=settings.agent_ttl_s,
-                                 grace_s=settings.announce_grace_s)
+                                 grace_s=settings.announce_grace_s,
+                                 warmup_s=settings.announce_warmup_s)
         await restore_agents(registry, store)
         ownership = PartitionOwnership(instance_id, settings.partitions,
                                        lease_s=settings.partition_lease_s)

@@ -57,7 +57,7 @@ class PartitionOwnership:
         return frozenset(preferred | self.consuming())
 
     def to_hand_over(self) -> list[int]:
-        """Partitions this replica consumes but another live replica prefers (not just released)."""
+        """Partitions this replica consumes but another replica prefers (not just released)."""
         now = self.clock()
         return sorted(
             p for p in self.consuming()

@@ -5,12 +5,17 @@ stop. A task is written in the newest version every live instance of its agent r
 whose instances all speak only v1 gets v1, and so does a mixed rollout (v1 is what all of them
 read); v2 when nothing is known.
 
+Right after start-up nothing may be known yet (a new store, or agents that started before this
+replica and announced before its queue existed), so for a short warm-up a task for an agent not
+heard from waits for the agent's next heartbeat before it is written.
+
 What the registry learns is also kept in the saga store (on change, and refreshed now and then),
 so a restarted replica, or a new one, knows the v1-only agents before their next heartbeat.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -57,13 +62,16 @@ class AgentRegistry:
     """Live agent instances, fed by announcements; expired when their heartbeats stop."""
 
     def __init__(self, *, default_ttl_s: float = 60.0, missed_heartbeats: float = 3.0,
-                 grace_s: float = 10.0, clock: Callable[[], datetime] = now_utc,
+                 grace_s: float = 10.0, warmup_s: float = 0.0,
+                 clock: Callable[[], datetime] = now_utc,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.default_ttl_s = default_ttl_s
         self.missed_heartbeats = missed_heartbeats
         self.clock = clock
         self.monotonic = monotonic
         self._settled_at = monotonic() + grace_s
+        self._warm_at = monotonic() + warmup_s
+        self._changed = asyncio.Event()
         self._instances: dict[str, dict[str, AgentInstance]] = {}
         self._persisted: dict[tuple[str, str], datetime] = {}
         self._warned_mixed: set[tuple[str, frozenset[frozenset[int]]]] = set()
@@ -85,6 +93,9 @@ class AgentRegistry:
             schema_versions=frozenset(int(v) for v in announcement.schema_versions),
             actions=tuple(announcement.actions), compensations=tuple(announcement.compensations),
             heartbeat_interval_s=float(announcement.heartbeat_interval_s), last_seen=now)
+        # Wake tasks waiting for this agent during the warm-up.
+        self._changed.set()
+        self._changed = asyncio.Event()
         if announcement.phase == v2.AgentAnnouncement.PHASE_STOPPING:
             instances.pop(instance_id, None)
             self._persisted.pop((agent, instance_id), None)
@@ -162,3 +173,16 @@ class AgentRegistry:
                         "v%d, which some of them cannot read: finish the rollout", agent,
                         " / ".join(",".join(map(str, sorted(v))) for v in readable), DEFAULT_SCHEMA)
         return DEFAULT_SCHEMA
+
+    async def schema_for_task(self, agent: str) -> int:
+        """`schema_for`, after waiting (during the warm-up only) for an unknown agent to announce."""
+        while not self.instances(agent):
+            remaining = self._warm_at - self.monotonic()
+            if remaining <= 0:
+                break
+            changed = self._changed
+            try:
+                await asyncio.wait_for(changed.wait(), timeout=remaining)
+            except TimeoutError:
+                break
+        return self.schema_for(agent)

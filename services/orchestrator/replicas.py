@@ -36,6 +36,8 @@ class ReplicaLoop:
         self.ttl_s = ttl_s
         self.rebalance = rebalance
         self.clock = clock
+        # Per partition consumed here and preferred elsewhere: its owner's heartbeat when first seen.
+        self._owner_beat_at_start: dict[int, datetime | None] = {}
 
     @property
     def instance_id(self) -> str:
@@ -46,9 +48,9 @@ class ReplicaLoop:
         """One round: heartbeat, read the live replicas, hand over; returns the partitions released."""
         now = self.clock()
         await self.store.heartbeat(self.instance_id, now)
-        live = await self.store.live_replicas(now, ttl_s=self.ttl_s)
+        beats = await self.store.replica_heartbeats(now, ttl_s=self.ttl_s)
         before = self.ownership.replicas
-        self.ownership.set_replicas(live)
+        self.ownership.set_replicas(beats)
         if self.ownership.replicas != before:
             mine = [p for p in range(self.ownership.partitions)
                     if self.ownership.preferred_owner(p) == self.instance_id]
@@ -58,13 +60,38 @@ class ReplicaLoop:
         if not self.rebalance:
             return []
         released = []
-        for partition in self.ownership.to_hand_over():
+        for partition in self._alive_owners(self.ownership.to_hand_over(), beats):
             owner = self.ownership.preferred_owner(partition)
             log.info("handing partition %d over to %s", partition, owner)
             self.ownership.released(partition)
             await self.consumers.release(partition)
             released.append(partition)
         return released
+
+    def _alive_owners(self, candidates: list[int], beats: dict[str, datetime]) -> list[int]:
+        """The candidates whose preferred owner beat since this replica began consuming them.
+
+        When a replica dies, the broker moves its partitions here at once, but its heartbeat
+        counts as live for ttl_s: handing them back would only bounce them. A live owner keeps
+        beating after the move; a dead one does not (its heartbeats compare with each other only,
+        so clocks of different hosts need not agree).
+        """
+        consuming = self.ownership.consuming()
+        self._owner_beat_at_start = {
+            p: beat for p, beat in self._owner_beat_at_start.items() if p in consuming}
+        chosen = []
+        for partition in candidates:
+            owner = self.ownership.preferred_owner(partition)
+            beat = beats.get(owner)
+            if partition not in self._owner_beat_at_start:
+                self._owner_beat_at_start[partition] = beat
+                continue
+            start = self._owner_beat_at_start[partition]
+            if beat is not None and (start is None or beat > start):
+                chosen.append(partition)
+        for partition in chosen:
+            del self._owner_beat_at_start[partition]
+        return chosen
 
     async def run(self, stop: asyncio.Event) -> None:
         """Tick until `stop` is set, then remove this replica's heartbeat."""

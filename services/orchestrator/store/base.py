@@ -156,8 +156,12 @@ class SagaStore(abc.ABC):
         """Record that an orchestrator replica is alive at `now`."""
 
     @abc.abstractmethod
+    async def replica_heartbeats(self, now: datetime, *, ttl_s: float) -> dict[str, datetime]:
+        """The last heartbeat of each replica that beat within `ttl_s` of `now`."""
+
     async def live_replicas(self, now: datetime, *, ttl_s: float) -> list[str]:
         """Replicas whose last heartbeat is within `ttl_s` of `now`, sorted by instance id."""
+        return sorted(await self.replica_heartbeats(now, ttl_s=ttl_s))
 
     @abc.abstractmethod
     async def forget_replica(self, instance_id: str) -> None:

@@ -314,14 +314,14 @@ class PostgresSagaStore(SagaStore):
                 "VALUES (%s, %s, %s) ON CONFLICT (instance_id) DO UPDATE SET seen_at = "
                 "EXCLUDED.seen_at", (instance_id, now, now))
 
-    async def live_replicas(self, now: datetime, *, ttl_s: float) -> list[str]:
-        """Replicas seen within `ttl_s`, sorted."""
+    async def replica_heartbeats(self, now: datetime, *, ttl_s: float) -> dict[str, datetime]:
+        """Last heartbeat of each replica seen within `ttl_s`."""
         async with self._connection() as conn:
             cursor = await conn.execute(
-                "SELECT instance_id FROM agentbus_replicas WHERE seen_at >= %s "
-                "ORDER BY instance_id", (now - timedelta(seconds=ttl_s),))
+                "SELECT instance_id, seen_at FROM agentbus_replicas WHERE seen_at >= %s",
+                (now - timedelta(seconds=ttl_s),))
             rows = await cursor.fetchall()
-        return [str(row[0]) for row in rows]
+        return {str(instance): _utc(seen) for instance, seen in rows}
 
     async def forget_replica(self, instance_id: str) -> None:
         """Remove a replica."""

@@ -354,13 +354,14 @@ class SqliteSagaStore(SagaStore):
             "ON CONFLICT (instance_id) DO UPDATE SET seen_at = excluded.seen_at",
             (instance_id, stamp, stamp)))
 
-    async def live_replicas(self, now: datetime, *, ttl_s: float) -> list[str]:
-        """Replicas seen within `ttl_s`, sorted."""
+    async def replica_heartbeats(self, now: datetime, *, ttl_s: float) -> dict[str, datetime]:
+        """Last heartbeat of each replica seen within `ttl_s`."""
         since = dt_to_text(now - timedelta(seconds=ttl_s))
         rows = await self._run(lambda: self.conn.execute(
-            "SELECT instance_id FROM agentbus_replicas WHERE seen_at >= ? ORDER BY instance_id",
+            "SELECT instance_id, seen_at FROM agentbus_replicas WHERE seen_at >= ?",
             (since,)).fetchall())
-        return [str(row[0]) for row in rows]
+        return {str(instance): seen for instance, text in rows
+                if (seen := dt_from_text(text)) is not None}
 
     async def forget_replica(self, instance_id: str) -> None:
         """Remove a replica."""

@@ -25,7 +25,9 @@ def orchestrator_settings(settings: Settings, tmp_path: Path) -> OrchestratorSet
     (sagas / "article.yaml").write_text(ARTICLE)
     return OrchestratorSettings(
         **settings.model_dump(), saga_store_url=f"sqlite:///{tmp_path}/sagas.db",
-        sagas_dir=sagas, known_agents="researcher,writer", timer_poll_s=0.1, outbox_poll_s=0.2)
+        sagas_dir=sagas, known_agents="researcher,writer", timer_poll_s=0.1, outbox_poll_s=0.2,
+        # These stand-ins do not announce themselves: nothing to wait for.
+        announce_warmup_s=0)
 
 
 @pytest.fixture

@@ -75,7 +75,7 @@ async def system(settings: Settings, topo: Topology, bus: Bus, tmp_path: Path,
     (sagas / "mixed.yaml").write_text(MIXED)
     orchestrator_settings = OrchestratorSettings(
         **settings.model_dump(), saga_store_url=f"sqlite:///{tmp_path}/sagas.db", sagas_dir=sagas,
-        timer_poll_s=0.1, outbox_poll_s=0.2, replica_heartbeat_s=0.5)
+        timer_poll_s=0.1, outbox_poll_s=0.2, replica_heartbeat_s=0.5, announce_warmup_s=0.5)
     observer = Observer()
     # The writer reads only v1 and announces once a minute: after a restart only the store can
     # tell the orchestrator about it.

@@ -125,13 +125,37 @@ async def test_replica_loops_share_partitions_through_store_heartbeats(
         a.ownership.delivered(partition)
     assert await a.tick() == []  # b has not beaten yet
     assert await b.tick() == []
+    # b is live; a hands over once b beats again (proof it did not die in between).
+    assert await a.tick() == []
+    clock.advance(0.5)
+    await b.tick()
     assert await a.tick() == [1, 3]
     assert a_consumers.released == [1, 3]
     assert list(b.ownership.replicas) == ["a", "b"]
     assert b.ownership.held() == frozenset({1, 3})
 
-    # a stops beating (killed): once its heartbeat is ttl_s old, b prefers everything.
-    clock.advance(3.5)
+    # A network blip moves partition 0 to b while a lives on: b gives it back after a beats.
+    b.ownership.delivered(0)
+    assert await b.tick() == []
+    clock.advance(0.5)
+    await a.tick()
+    assert await b.tick() == [0]
+    assert b_consumers.released == [0]
+
+    # a stops beating (killed); b, given a's partitions by the broker, does not bounce them back.
+    clock.advance(10)  # past the lease: b may hand partition 0 over again
+    await a.tick()
+    for partition in range(4):
+        b.ownership.delivered(partition)
+    assert await b.tick() == []
+    clock.advance(1)
+    assert await b.tick() == []
+    clock.advance(1)
+    assert await b.tick() == []
+    assert b_consumers.released == [0]
+    assert b.ownership.held() == frozenset({0, 1, 2, 3})
+    # Once a's heartbeat is ttl_s old, b prefers everything.
+    clock.advance(1.1)
     await b.tick()
     assert list(b.ownership.replicas) == ["b"]
     assert b.ownership.held() is None

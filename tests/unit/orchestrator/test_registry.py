@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -141,3 +143,25 @@ def test_the_agent_of_a_routing_key() -> None:
     assert task_agent("task.writer.discard_draft") == "writer"
     assert task_agent("saga.completed.content_pipeline") is None
     assert task_agent("task.writer") is None
+
+
+async def test_during_the_warm_up_a_task_waits_for_its_agent_to_announce() -> None:
+    registry = AgentRegistry(warmup_s=5)
+    waiting = asyncio.create_task(registry.schema_for_task("writer"))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    registry.observe(announce("editor", "e-1", [1]))  # another agent: keeps waiting
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    registry.observe(announce("writer", "w-1", [1]))
+    assert await asyncio.wait_for(waiting, 1) == 1
+
+
+async def test_after_the_warm_up_an_unknown_agent_gets_v2_at_once() -> None:
+    registry = AgentRegistry(warmup_s=0.2)
+    started = time.monotonic()
+    assert await registry.schema_for_task("writer") == 2
+    assert 0.15 < time.monotonic() - started < 1
+    started = time.monotonic()
+    assert await registry.schema_for_task("writer") == 2
+    assert time.monotonic() - started < 0.05

@@ -291,6 +291,8 @@ async def test_replicas_are_live_while_their_heartbeat_is_fresh(store: SagaStore
     await store.heartbeat("orchestrator-b", T0 + timedelta(seconds=12))
     assert await store.live_replicas(T0 + timedelta(seconds=12), ttl_s=10) == [
         "orchestrator-a", "orchestrator-b"]
+    assert await store.replica_heartbeats(T0 + timedelta(seconds=12), ttl_s=10) == {
+        "orchestrator-a": T0 + timedelta(seconds=4), "orchestrator-b": T0 + timedelta(seconds=12)}
     await store.forget_replica("orchestrator-a")
     assert await store.live_replicas(T0 + timedelta(seconds=12), ttl_s=10) == ["orchestrator-b"]
 
