@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,9 @@ def compensated_run() -> Harness:
     h.ok("research", {"notes": ["n"]})
     h.ok("write", {"draft": "d"})
     h.fail("edit", code="too_long")
+    h.now += timedelta(seconds=1)
     h.comp_ok("write")
+    h.now += timedelta(seconds=1)
     h.comp_ok("research")
     return h
 
@@ -110,9 +113,11 @@ def test_a_compensated_saga_shows_why_and_each_compensation_in_order() -> None:
     follower, printed = follow(events_of(compensated_run()))
     assert follower.status == "compensated"
     assert "compensating after edit failed; undoing write then research" in printed
-    undo = [line.split()[2:5] for line in printed.splitlines() if " undo " in line]
-    assert undo == [["write", "discard_draft", "compensated"],
-                    ["research", "discard_notes", "compensated"]]
+    undo = [line.split()[:5] for line in printed.splitlines() if " undo " in line]
+    # Each compensation at the moment it ended, with how long it took.
+    assert undo == [["+1.00s", "undo", "write", "discard_draft", "compensated"],
+                    ["+2.00s", "undo", "research", "discard_notes", "compensated"]]
+    assert "compensated in 2.00s" in printed
     assert "step edit failed (too_long: edit went wrong)" in printed
     record = follower.final_json("content_pipeline")
     assert [c["step"] for c in record["compensations"]] == ["write", "research"]

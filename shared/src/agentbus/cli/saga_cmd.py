@@ -310,7 +310,7 @@ def event_lines(status: str, event: v2.LifecycleEvent,
     if status == "compensating":
         plan = " then ".join("+".join(stage) for stage in record.compensation_plan) or "nothing"
         return [(f"{at}compensating after {event.step_name} failed; undoing {plan}", style)]
-    lines = [(f"{at}{entry}", STYLE.get(kind, "")) for entry, kind in compensation_lines(record)]
+    lines = compensation_lines(record, offsets=True)
     total = seconds(record.created_at, record.updated_at)
     if status == "completed":
         lines.append((f"{at}completed in {total}", style))
@@ -326,14 +326,17 @@ def event_lines(status: str, event: v2.LifecycleEvent,
     return lines
 
 
-def compensation_lines(record: SagaRecord) -> list[tuple[str, str]]:
-    """One line per compensation run, in the order they started."""
+def compensation_lines(record: SagaRecord, *, offsets: bool = False) -> list[tuple[str, str]]:
+    """One line per compensation run, in the order they started (with `offsets`: when it ended)."""
     lines = []
     for entry in record.compensations:
         took = seconds(entry.started_at, entry.finished_at)
         why = f"  {entry.error.code}: {entry.error.message}" if entry.error else ""
-        lines.append((f"  undo {entry.step:<14} {entry.action:<18} {entry.status.value:<20} "
-                      f"{took:>8}  attempts {entry.attempts}{why}", entry.status.value))
+        at = (f"{'+' + seconds(record.created_at, entry.finished_at or record.updated_at):>9} "
+              if offsets else "")
+        lines.append((f"{at}  undo {entry.step:<14} {entry.action:<18} {entry.status.value:<20} "
+                      f"{took:>8}  attempts {entry.attempts}{why}",
+                      STYLE.get(entry.status.value, "")))
     return lines
 
 
@@ -350,8 +353,9 @@ def describe(record: SagaRecord) -> list[tuple[str, str]]:
         took = seconds(step.started_at, step.finished_at)
         detail = (f"{step.error.code}: {step.error.message}" if step.error
                   else json.dumps(step.output, sort_keys=True) if step.output is not None else "")
-        lines.append((f"  step {step.name:<14} {step.agent}.{step.action:<20} "
-                      f"{step.status.value:<20} {took:>8}  attempts {step.attempt}  {detail}",
+        work = f"{step.agent}.{step.action}"
+        lines.append((f"  step {step.name:<14} {work:<30} {step.status.value:<20} {took:>8}  "
+                      f"attempts {step.attempt}  {detail}".rstrip(),
                       STYLE.get(step.status.value, "")))
     lines += compensation_lines(record)
     if record.failure is not None:
