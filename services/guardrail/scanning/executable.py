@@ -14,6 +14,11 @@ policy talk ("new policy:", "this supersedes all earlier rules") and actions ("d
 user", "send the conversation history"). A memo saying "New policy: ... This supersedes all
 previous guidelines." is policy talk twice, not an injection.
 
+SQL rules also run on a view with inline and MySQL versioned comments (`UNION/**/SELECT`,
+`/*!50000UNION*/`) turned into spaces. A quote followed by a comment is an injection when the quote
+closes a string the text never opened (`admin'--`) or when SQL surrounds it; `retries = "5"  # ...`
+closes its own string.
+
 Encoded runs (base64, hex, URL-encoded) are decoded and scanned again; a payload found inside
 makes the run an `encoded` finding.
 """
@@ -26,7 +31,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from services.guardrail.scanning.decoders import find_encoded
-from services.guardrail.scanning.normalize import reveal_shell, reveal_words
+from services.guardrail.scanning.normalize import reveal_shell, reveal_sql, reveal_words
 from services.guardrail.scanning.types import Detection
 
 _I: Final = re.IGNORECASE
@@ -212,6 +217,42 @@ PYTHON_RULES: Final = (
 )
 
 _QUOTE: Final = r"['\"`]"
+# SQL around a quote: a query, a clause or a tautology (prose "select" or "where" alone is not).
+_SQL_AROUND: Final = re.compile(
+    rf"\bselect\b[^\n;]{{0,80}}\bfrom\b|\bunion\s+(?:all\s+)?select\b|\binsert\s+into\b"
+    rf"|\bdelete\s+from\b|\bdrop\s+table\b|\bupdate\s+[\w.`\"]+\s+set\b"
+    rf"|\bwhere\s+[\w.`\"]+\s*(?:=|<|>|like\b|in\s*\()"
+    rf"|\b(?:or|and)\s+{_QUOTE}?(?P<a>\w+){_QUOTE}?\s*=\s*{_QUOTE}?(?P=a)\b", _I)
+_QUOTED_VALUE_MAX: Final = 200
+
+
+def _opening_quote(text: str, close: int) -> int | None:
+    # Where the string closed by the quote at `close` opens, or None when nothing opens it.
+    quote = text[close]
+    pos = close
+    floor = max(0, close - _QUOTED_VALUE_MAX)
+    while True:
+        pos = text.rfind(quote, floor, pos)
+        if pos < 0:
+            return None
+        inside_word = (0 < pos < len(text) - 1 and text[pos - 1].isalpha()
+                       and text[pos + 1].isalpha())
+        if quote == "'" and inside_word:
+            continue  # an apostrophe (user's, don't) opens nothing
+        return pos if pos == 0 or not text[pos - 1].isalnum() else None
+
+
+def _quote_breaks_out(match: re.Match[str]) -> bool:
+    # `admin'--` closes a string the text never opened: the quote breaks out of the query's
+    # literal. `timeout = "36s"  # carrier SLA` closes its own string, and a comment after it
+    # is only an injection with SQL around it.
+    text = match.string
+    close = match.start("q")
+    opening = _opening_quote(text, close)
+    if opening is None:
+        return True
+    return _SQL_AROUND.search(text, max(0, opening - _QUOTED_VALUE_MAX),
+                              match.end() + _QUOTED_VALUE_MAX) is not None
 SQL_RULES: Final = (
     _rule("tautology", "sql_injection",
           rf"{_QUOTE}\s*\)?\s*(?:or|and|\|\||&&)\s+(?:{_QUOTE}?(?P<a>\w+){_QUOTE}?\s*(?:=|like)\s*"
@@ -223,8 +264,11 @@ SQL_RULES: Final = (
           ("=",),
           requires=(("or",),)),
     _rule("quote_comment", "sql_injection",
-          rf"\w{_QUOTE}\)?\s*(?:--(?=[\s\-]|$)|\#(?=\s|$)|/\*)", ("--", "#", "/*"),
-          requires=(("'", '"', "`"),)),
+          rf"\w(?P<q>{_QUOTE})\)?\s*(?:--(?=[\s\-+]|$)|\#(?=\s|$)|/\*)", ("--", "#", "/*"),
+          requires=(("'", '"', "`"),), check=_quote_breaks_out),
+    _rule("true_then_comment", "sql_injection",
+          rf"{_QUOTE}\s*\)?\s*(?:or|\|\|)\s+(?:\d+|true)\s*\)?\s*(?:--(?=[\s\-+]|$)|\#|/\*)",
+          ("or", "||"), requires=(("'", '"', "`"), ("--", "#", "/*"))),
     _rule("error_or_blind", "sql_injection",
           rf"{_QUOTE}\s*\)?\s*(?:and|or)\s+(?:\d+\s*=\s*)?(?:convert|cast|extractvalue|updatexml"
           r"|ascii|substring|substr)\s*\(",
@@ -239,8 +283,11 @@ SQL_RULES: Final = (
           requires=(("'", '"', "`"),)),
     _rule("stacked_after_number", "sql_injection",
           r"(?<![\w.])\d+\s*\)*\s*;\s*(?:drop|truncate)\s+(?:table|database|schema)\s+[\w.`\"\[\]]+"
-          r"|(?<![\w.])\d+\s*\)*\s*;\s*(?:delete\s+from|shutdown|exec(?:ute)?\s+xp_)\b",
-          ("drop", "truncate", "delete", "shutdown", "exec", "execute")),
+          r"|(?<![\w.])\d+\s*\)*\s*;\s*(?:delete\s+from|shutdown|exec(?:ute)?\s+xp_)\b"
+          # A write stacked after a numeric parameter: `1; UPDATE users SET role='admin'`.
+          r"|(?<![\w.])\d+\s*\)*\s*;\s*(?:update\s+[\w.`\"\[\]]+\s+set\s+[\w.`\"\[\]]+\s*="
+          r"|insert\s+into\s+[\w.`\"\[\]]+\s*(?:\(|values\b|select\b))",
+          ("drop", "truncate", "delete", "shutdown", "exec", "execute", "update", "insert")),
     _rule("drop_commented", "sql_injection",
           r";\s*(?:drop\s+(?:table|database|schema)|truncate\s+table|delete\s+from)\s+[\w.`\"\[\]]+"
           r"\s*;?\s*(?:--|#|/\*)", ("drop", "truncate", "delete")),
@@ -250,7 +297,10 @@ SQL_RULES: Final = (
           r"|\b(?:user|database|version|current_user|schema_name|load_file)\s*\(\)"
           r"|\bfrom\s+(?:users|mysql\.user|pg_shadow|sysobjects|dual)\b)", ("union",)),
     _rule("blind_or_exfil", "sql_injection",
-          rf"(?:{_QUOTE}|\)|\b(?:or|and))\s*(?:\(?\s*select\s+)?(?:sleep|pg_sleep|benchmark)\s*\(\s*\d"
+          # A delay after a quote or a boolean operator, possibly inside nested subqueries:
+          # `1 AND (SELECT * FROM (SELECT(SLEEP(7)))x)`, `' || (SELECT pg_sleep(10))--`.
+          rf"(?:{_QUOTE}|\)|\b(?:or|and)\b|\|\|)(?:\s+|[(,]|\*|\b(?:select|from|and|or|if)\b|\d+\s*="
+          r"|\b\d+\b){0,12}?(?<![\w.])(?:sleep|pg_sleep|benchmark)\s*\(\s*\d"
           r"|\bwaitfor\s+delay\s+['\"]\d|\bxp_cmdshell\b|\bload_file\s*\(\s*['\"]"
           r"|\binto\s+(?:out|dump)file\s+['\"]|;\s*shutdown\s*(?:--|#|;|$)",
           ("sleep", "pg_sleep", "benchmark", "waitfor", "xp_cmdshell", "load_file", "outfile",
@@ -597,6 +647,7 @@ class RuleSet:
 
 
 _NON_PROMPT: Final = RuleSet(NON_PROMPT_RULES)
+_SQL: Final = RuleSet(SQL_RULES)
 _PROMPT: Final = RuleSet(PROMPT_RULES)
 
 
@@ -648,6 +699,12 @@ def find_executables(text: str, *, depth: int = 0) -> list[Detection]:
         hidden, _ = _match_rules(shell_view.text, _NON_PROMPT, _Gate(shell_view.text))
         for d in hidden:
             start, end = shell_view.to_original(d.start, d.end)
+            found.append(Detection(d.type, start, end, d.value))
+    sql_view = reveal_sql(text)
+    if sql_view.changed:
+        hidden, _ = _match_rules(sql_view.text, _SQL, _Gate(sql_view.text))
+        for d in hidden:
+            start, end = sql_view.to_original(d.start, d.end)
             found.append(Detection(d.type, start, end, d.value))
     found.extend(_prompt_injections(text, gate))
     if depth < MAX_DECODE_DEPTH:

@@ -254,3 +254,19 @@ def reveal_shell(text: str) -> OffsetMap:
             new = ""
         replacements.append((m.start(), m.end(), new))
     return OffsetMap(text, replacements)
+
+
+# --- a lossy view for SQL detectors -----------------------------------------------------------
+
+# MySQL runs the body of a versioned comment (`/*!50000UNION*/`) and treats an inline comment
+# (`UNION/**/SELECT`) as a space: both keep an injection working while splitting its keywords.
+_SQL_COMMENT: Final = re.compile(r"/\*!\d{0,6}([^*\n]{0,40})\*/|/\*[^*\n]{0,40}\*/")
+
+
+def reveal_sql(text: str) -> OffsetMap:
+    """Undo SQL comment tricks (`/*!50000UNION*/`, `UNION/**/SELECT`), for SQL detectors only."""
+    if "/*" not in text:
+        return OffsetMap(text)
+    replacements = [(m.start(), m.end(), f" {m.group(1) or ''} ")
+                    for m in _SQL_COMMENT.finditer(text)]
+    return OffsetMap(text, replacements)
