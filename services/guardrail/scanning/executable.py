@@ -109,6 +109,26 @@ def _dropper_run(match: re.Match[str]) -> bool:
                 or re.search(r"&(?!&)|--daemon|\bnohup\b|>\s*/dev/null", tail))
 
 
+# Programs that hand out a shell or write files when run setuid (GTFOBins), and shells themselves.
+_SETUID_ABUSABLE: Final = frozenset((
+    "sh", "bash", "dash", "zsh", "ksh", "csh", "tcsh", "fish", "ash", "busybox", "find", "vim", "vi",
+    "view", "nano", "ed", "python", "python2", "python3", "perl", "ruby", "php", "lua", "node",
+    "awk", "gawk", "mawk", "nawk", "less", "more", "man", "env", "cp", "mv", "tee", "dd", "nmap",
+    "tar", "zip", "git", "docker", "socat", "nc", "ncat", "xxd", "base64", "sed", "gdb", "strace",
+    "expect", "taskset", "time", "timeout", "nice", "ionice", "flock", "rsync", "openssl", "wget",
+    "curl", "install", "chmod", "chown", "cat", "head", "tail", "date", "xargs", "make", "script"))
+
+
+def _setuid_escalation(match: re.Match[str]) -> bool:
+    # The setuid bit is a privilege escalation when it lands on a shell or a program that spawns
+    # one, on a file in a temp or hidden place, or on a file run right after with `-p`.
+    path = match.group("path")
+    name = path.rstrip("/").rsplit("/", 1)[-1]
+    if name in _SETUID_ABUSABLE or _DROPPER_PATH.search(path):
+        return True
+    return re.search(rf"(?:&&|;|\n)\s*{re.escape(path)}\s+-p\b", match.group("tail")) is not None
+
+
 SHELL_RULES: Final = (
     _rule("download_pipe_shell", "shell",
           rf"\b(?:curl|wget|fetch)\s{_URL_ARG}\|\s*{_SH}", ("curl", "wget", "fetch")),
@@ -151,6 +171,11 @@ SHELL_RULES: Final = (
           r"[^\n]{0,80}?(?:&&|;|\|\||\n)\s*(?:sudo\s+)?(?:nohup\s+)?(?:\./)?(?P=path)"
           r"(?P<tail>[^\n;|]{0,40})", ("chmod",), check=_dropper_run),
     _rule("chmod_world_root", "shell", r"\bchmod\s+-R\s+0?777\s+/(?=$|\s)", ("chmod",)),
+    _rule("chmod_setuid", "shell",
+          r"\bchmod\s+(?:-\w+\s+)*(?:(?:[ugoa]*u[ugoa]*[+=]|a?\+|a=)[rwxXt]*s[rwxXt]*"
+          r"(?:,[ugoa]*[+=\-][rwxXst]*)*|0?[4-7][0-7]{3})\s+"
+          r"(?:[\"']?\$\(\s*(?:which|command\s+-v)\s+)?(?P<path>[\w./~\-]+)"
+          r"(?P<tail>[^\n]{0,80})", ("chmod",), check=_setuid_escalation),
     _rule("wipe_disk", "shell",
           r"\bdd\s+if=/dev/(?:zero|u?random)\s+of=/dev/(?:sd|hd|nvme|xvd|vd|mmcblk)"
           r"|\bmkfs(?:\.\w+)?\s+(?:-\S+\s+)*/dev/|>\s*/dev/sd[a-z]\b|\bshred\b[^\n]{0,60}/dev/sd"
@@ -207,6 +232,15 @@ PYTHON_RULES: Final = (
           ("compile",)),
     _rule("rmtree_root", "python",
           r"\bshutil\s*\.\s*rmtree\s*\(\s*[\"'](?:/|~|[A-Za-z]:\\\\?)[\"']", ("rmtree",)),
+    _rule("sandbox_escape", "python",
+          # Walking from a literal to `object` and back down to every loaded class (or to a
+          # function's globals) reaches Popen, os and builtins without importing anything.
+          r"__class__\s*\.\s*__(?:base|bases|mro)__(?:\s*\[\s*-?\d+\s*\])?\s*\.\s*__subclasses__"
+          r"|__subclasses__\s*\(\s*\)\s*\[\s*-?\d+\s*\]|__init__\s*\.\s*__globals__\b"
+          r"|__globals__\s*(?:\[\s*[\"'](?:os|sys|subprocess|__builtins__|builtins|popen|system|eval"
+          r"|exec|__import__)[\"']|\.\s*(?:os|sys|__builtins__)\b)"
+          r"|\b(?:lipsum|cycler|joiner|namespace|url_for|get_flashed_messages)\s*\.\s*__globals__",
+          ("__subclasses__", "__globals__")),
     _rule("indirect_exec", "python",
           r"\bimport_module\s*\(\s*[\"'](?:os|subprocess|pty|socket|builtins)[\"']\s*\)"
           r"|\bgetattr\s*\(\s*(?:os|subprocess|builtins|__builtins__)\s*,\s*[\"'](?:system|popen"
