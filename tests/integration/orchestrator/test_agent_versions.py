@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from agentbus import codec, topology
-from agentbus.bus import Bus, Router
+from agentbus.bus import Bus, Delivery, Router
+from agentbus.contracts.v1 import message_pb2 as v1
 from agentbus.contracts.v2 import message_pb2 as v2
 from agentbus.settings import Settings
 from agentbus.topology import Topology
@@ -128,8 +129,25 @@ def by_task(effects: EffectLog, saga_id: str) -> dict[str, tuple[str, int, bool]
 
 
 async def test_v1_and_v2_starts_both_run_and_the_v1_only_writer_gets_v1(system: System) -> None:
+    starts: list[Delivery] = []
+
+    async def keep(message: v2.Message, delivery: Delivery) -> None:
+        starts.append(delivery)
+
+    router = Router()
+    router.subscribe("test.starts", exchange=topology.INGRESS, binding_keys=["saga.start.#"],
+                     temporary=True)(keep)
+    await system.bus.start(router)
     await start(system.bus, "started-v2", {"topic": "otters"}, schema=2)
     await start(system.bus, "started-v1", {"topic": "otters"}, schema=1)
+    await wait_for(lambda: len(starts) == 2, timeout=5, what="both starts on the wire")
+    # On the wire, the v1 start is a genuine agentbus.v1.Message: kind, header, payload.
+    v1_start = next(d for d in starts if d.schema == 1)
+    assert v1_start.message_type == "agentbus.v1.Message"
+    old = v1.Message.FromString(v1_start.body)
+    assert (old.kind, old.headers["saga_type"], old.correlation_id) == (
+        "saga_start", "mixed", "started-v1")
+    assert codec.struct_to_dict(old.payload) == {"topic": "otters"}
     for saga_id in ("started-v2", "started-v1"):
         await system.observer.wait_for_status(saga_id, "completed")
         assert system.observer.statuses(saga_id) == [
