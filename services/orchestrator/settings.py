@@ -38,9 +38,9 @@ class OrchestratorSettings(Settings):
     instance_id: str = Field(
         "", description="This replica's id (its queue names and heartbeat); empty: host-pid-random.")
     announce_warmup_s: float = Field(
-        3.0, ge=0, description="After start, a task for an agent not heard from yet waits up to "
+        6.0, ge=0, description="After start, a task for an agent not heard from yet waits up to "
         "this long for its announcement, so a v1-only agent gets v1 from the first task; keep it "
-        "at least the agents' heartbeat interval. 0: no wait.")
+        "a little over the agents' heartbeat interval (AGENTBUS_HEARTBEAT_S, 5 s). 0: no wait.")
     announce_grace_s: float = Field(
         10.0, ge=0, description="After start, sagas naming an agent not heard from yet are not "
         "warned about for this long (the first heartbeats are on their way).")
