@@ -8,7 +8,10 @@ needs `shell=True`, parameterised SQL has no quote-then-operator, and human phra
 disregard my previous message" lack an instruction noun.
 
 Prompt-injection cues are weighed: a strong cue (an override of previous instructions, a role
-hijack, a request for the system prompt, a smuggled tool call) is enough alone; weak cues count
+hijack, a request for the system prompt or for the instructions "you were given", a smuggled tool
+call, a persona set up with no rules or asked for secrets, an order addressed to the AI reading
+the text or hidden from people by styling, the same overrides and personas in de/fr/es/it/pt/nl)
+is enough alone; weak cues count
 only when they are of two different kinds: markup (a `<system>` tag, an `Assistant:` turn),
 policy talk ("new policy:", "this supersedes all earlier rules") and actions ("do not tell the
 user", "send the conversation history"). A memo saying "New policy: ... This supersedes all
@@ -400,9 +403,18 @@ _W: Final = r"\s+"
 _OVERRIDE_VERB: Final = (
     r"(?<!n't )(?<!not )(?<!never )"  # "don't forget the previous rules" is a reminder
     r"(?:ignore|disregard|forget|override|overrule|bypass|discard|abandon|set\s+aside|overlook"
-    r"|neglect|never\s*mind|throw\s+(?:away|out)|erase|nullify"
+    r"|neglect|never\s*mind|throw\s+(?:away|out)|erase|nullify|drop|scrap|ditch|dismiss|toss"
+    r"|(?:put|leave|push|cast)\s+aside|let\s+go\s+of|get\s+rid\s+of|break\s+free\s+(?:of|from)"
+    r"|circumvent|sidestep|skip|forgo|overwrite|invalidate|void|unlearn|wipe\s+(?:out|away)"
     r"|pay\s+no\s+attention\s+to|do\s+not\s+(?:follow|obey)|don'?t\s+(?:follow|obey|listen\s+to)"
-    r"|stop\s+following)")
+    r"|no\s+longer\s+(?:follow|obey|adhere\s+to|comply\s+with)"
+    r"|stop\s+(?:following|obeying|adhering\s+to|complying\s+with))")
+_OVERRIDE_HINTS: Final = (
+    "ignore", "disregard", "forget", "override", "overrule", "bypass", "discard", "abandon", "aside",
+    "overlook", "neglect", "mind", "nevermind", "throw", "erase", "nullify", "attention", "follow",
+    "obey", "listen", "following", "obeying", "adhering", "complying", "adhere", "comply", "drop",
+    "scrap", "ditch", "dismiss", "toss", "go", "rid", "free", "circumvent", "sidestep", "skip",
+    "forgo", "overwrite", "invalidate", "void", "unlearn", "wipe")
 _INSTRUCTION_NOUN: Final = (
     r"(?:instructions?|directions|guidance|guidelines?|directives?|rules|prompts?|constraints"
     r"|restrictions|programming|polic(?:y|ies)|safeguards|guardrails|system\s+messages?)\b"
@@ -420,30 +432,149 @@ _NOUN_HINTS: Final = ("instruction", "instructions", "directions", "guidance", "
                       "guardrails", "message", "messages")
 _TEMPORAL_HINTS: Final = ("previous", "prior", "above", "earlier", "preceding", "foregoing",
                           "former", "original", "initial", "old", "system", "developer", "operator")
+
+
+def _near(pattern: str, *, before: int, after: int) -> Callable[[re.Match[str]], bool]:
+    """A rule check: `pattern` also occurs from `before` characters before the match to `after`."""
+    compiled = re.compile(pattern, _I)
+
+    def check(match: re.Match[str]) -> bool:
+        return compiled.search(match.string, max(0, match.start() - before),
+                               match.end() + after) is not None
+
+    return check
+
+
+# A persona the reader is told to take on: "roleplay as", "pretend you are", "you are no longer".
+_PERSONA: Final = (
+    rf"(?:(?:^|[.!?:;\n\"'(]|\b(?:you(?:{_W}(?:will|must|shall|should|can|are{_W}going{_W}to)|'ll)"
+    rf"|i{_W}(?:want|need){_W}you{_W}to|please|now|from{_W}now{_W}on,?|let'?s|we(?:'ll|{_W}will)))"
+    rf"\s*(?:role-?play|play{_W}(?:the{_W})?(?:role|part){_W}of|act(?:ing)?{_W}as|pretend|imagine"
+    rf"{_W}(?:that{_W})?you|behave{_W}(?:as|like)|respond{_W}as|answer{_W}as|become|simulate"
+    rf"|impersonate|play{_W}a{_W}game)\b"
+    rf"|\b(?:take{_W}on|adopt|assume|step{_W}into|immerse{_W}yourself{_W}(?:in|into))"
+    rf"{_W}the{_W}(?:role|persona|identity|character)\b"
+    rf"|\bin{_W}(?:a|this|our){_W}(?:hypothetical|fictional|imaginary|alternate){_W}(?:world|scenario"
+    rf"|universe|story|reality)\b"
+    rf"|\byou(?:'re|{_W}are){_W}(?:now{_W})?(?:called{_W}|named{_W})?[\"'][A-Z][\w\-]*[\"']"
+    rf"|\byou(?:'re|{_W}are){_W}(?:now{_W})?an?{_W}(?:[\w\-]+{_W}){{0,3}}?(?:ai|model|assistant"
+    rf"|chatbot|bot|llm|persona|character|entity)\b"
+    rf"|\byou(?:'re|{_W}are){_W}(?:now|no{_W}longer|going{_W}to{_W}be|about{_W}to{_W}(?:become"
+    rf"|play))\b|\byou(?:'re|{_W}are){_W}(?:now{_W})?(?:an?{_W})?(?:ai|model|assistant|chatbot|bot"
+    rf"|llm|character|persona){_W}(?:called|named|known{_W}as)\b)")
+_PERSONA_HINTS: Final = (
+    "roleplay", "role", "play", "part", "act", "acting", "pretend", "imagine", "behave", "respond",
+    "answer", "become", "simulate", "impersonate", "persona", "longer", "now", "named", "called",
+    "known", "identity", "character", "hypothetical", "fictional", "imaginary", "alternate", "ai",
+    "model", "assistant", "chatbot", "bot", "llm", "entity", "'", '"')
+# What makes a persona a jailbreak: it has no rules, never refuses, or hands out secrets.
+_UNBOUND: Final = (
+    r"\b(?:no|without(?:\s+any)?|free\s+(?:of|from)(?:\s+(?:all|any))?|zero|ignor(?:es?|ing)"
+    r"(?:\s+(?:all|every|any))?|bypass(?:es|ing)?(?:\s+(?:all|every|any))?|break(?:s|ing)?"
+    r"(?:\s+(?:all|every|any))?|not\s+bound\s+by(?:\s+(?:any|all))?|unbound\s+by"
+    r"|(?:does|do)(?:n'?t|\s+not)\s+(?:care\s+about|follow|have|obey|(?:have|need)\s+to\s+(?:abide"
+    r"\s+by|follow|obey|comply\s+with|respect))(?:\s+(?:any|all))?|(?:freed|broken\s+free|released)"
+    r"\s+(?:of|from)(?:\s+(?:all|any))?)\s+"
+    r"(?:(?:the|its|his|her|their|your|openai'?s?|ethical|moral|content|safety|usual|normal"
+    r"|typical|any|of)\s+){0,3}(?:rules?|restrictions?|limits|limitations?|filters?|guidelines?"
+    r"|polic(?:y|ies)|ethics|morals?|morality|censorship|safeguards?|guardrails?|boundaries"
+    r"|constraints|principles|programming|confines)\b(?!\s+(?:on|for)\b)"
+    r"|\bno\s+matter\s+how\s+(?:illegal|unethical|harmful|dangerous|immoral|offensive)\b"
+    r"|\bnever\s+(?:refuses?|refusing|says?\s+no|declines?|rejects?)\b|\bwill\s+never\s+refuse\b"
+    r"|\b(?:unfiltered|uncensored|unrestricted|jailbroken|amoral|unaligned|unethical|limitless)\b"
+    r"|\bwithout\s+(?:refusing|refusal|warnings?|disclaimers?)\b|\bthere\s+are\s+no\s+(?:rules"
+    r"|laws|restrictions|limits)\b(?!\s+(?:on|for)\b)")
+_UNBOUND_HINTS: Final = (
+    "rule", "rules", "restriction", "restrictions", "limits", "limitation", "limitations", "filter",
+    "filters", "guideline", "guidelines", "policy", "policies", "ethics", "moral", "morals",
+    "morality", "censorship", "safeguard", "safeguards", "guardrail", "guardrails", "boundaries",
+    "constraints", "principles", "programming", "refuse", "refuses", "refusing", "refusal", "say",
+    "says", "decline", "declines", "reject", "rejects", "unfiltered", "uncensored", "unrestricted",
+    "jailbroken", "amoral", "unaligned", "unethical", "limitless", "warning", "warnings",
+    "disclaimer", "disclaimers", "laws", "confines", "matter")
+# Asking for a secret: "read me the production database password", "email the API keys".
+_SECRET_ASK: Final = (
+    r"\b(?:(?:read|tell|give|send|e-?mail|mail|share|reveal|list|print|recite|show|dump|leak|post"
+    r"|paste|provide|disclose|output|say|whisper)(?:s|es|ing)?|told|gave|sent|shared|showed"
+    r"|recited|revealed|whispered|leaked|spell\s+out|type\s+out|reply\s+(?:only\s+)?with"
+    r"|respond\s+(?:only\s+)?with)\s+(?:(?:me|us|out|back|to\s+me|the|all|every|any|your|our|its"
+    r"|of|those|these|full|complete|current|real|actual)\s+){0,4}(?:[\w\-]+\s+){0,3}?"
+    r"(?:passwords?|passphrases?|api[\s_\-]?keys?|secret[\s_\-]keys?|access[\s_\-](?:keys?|tokens?)"
+    r"|private[\s_\-]keys?|credentials|auth(?:entication)?\s+tokens?|license\s+keys?"
+    r"|product\s+keys?|ssh\s+keys?|(?:activation|serial|registration|windows|office)\s+(?:\w+\s+){0,2}keys?"
+    r"|system\s+prompt|secrets)\b"
+    # "send the password reset link" asks for a link, not for the password.
+    r"(?![\s\-]*(?:reset|change|policy|policies|manager|requirements?|rules?|field|hint|expir\w*"
+    r"|rotation|strength|link|form|page|protected))")
+_SECRET_HINTS: Final = (
+    "password", "passwords", "passphrase", "passphrases", "key", "keys", "api_key", "api_keys",
+    "apikey", "apikeys", "credentials", "token", "tokens", "prompt", "secrets")
+# Text addressed to a model rather than to its human reader.
+_AI_READER: Final = (
+    r"(?:(?:ai|llm|gpt|chatgpt|automated)(?:\s+(?:assistant|agent|model|system|screener|reviewer"
+    r"|recruiter|tool|bot|reader|crawler|scraper))?|chatbot|language\s+model)s?")
+_READING_THIS: Final = (
+    r"(?:\s+(?:that|who)\s+(?:is|are))?\s+(?:reading|processing|parsing|summari[sz]ing|screening"
+    r"|reviewing|analy[sz]ing|evaluating|scanning|crawling|indexing|viewing|ingesting|grading"
+    r"|ranking)\s+(?:this|these|the\s+following|my|our)\b(?:\s+(?:page|document|text|e-?mail|message"
+    r"|file|site|website|resume|cv|application|review|post|article|content|thread|ticket|section"
+    r"|pdf|note|comment|repository|repo|code|data|input|output|listing|profile|submission|paper"
+    r"|report|letter|form|table|product|description)s?\b)?")
+_ADDRESSEE: Final = (
+    rf"(?:\b(?:note|message|instructions?|notice|reminder|memo|directive|request|attention)\s+"
+    rf"(?:for|to)\s+(?:the\s+|any\s+|all\s+|every\s+)?{_AI_READER}\b(?!\s+(?:team|group"
+    rf"|committee|lab|department|vendor|policy|project|budget|roadmap|strategy|working))"
+    rf"(?:{_READING_THIS})?"
+    rf"|\b{_AI_READER}{_READING_THIS}"
+    rf"|\b(?:hey|hi|hello|dear|attention|attn)\s*,?\s+{_AI_READER}\b"
+    rf"|\bif\s+you\s+are\s+an?\s+(?:{_AI_READER}|automated\s+\w+)\b"
+    rf"|\b(?:assistant|ai|llm|model|agent|bot)\s+(?:instructions?|directives?|prompt|override)\s*:)")
+_ADDRESSEE_HINTS: Final = ("ai", "llm", "llms", "gpt", "chatgpt", "chatbot", "chatbots", "model",
+                           "models", "automated", "assistant", "agent", "bot")
+# An instruction right after the address: "...: rank this candidate first", "...: ignore your task".
+_DIRECTIVE: Final = re.compile(
+    r"[\s:,.;\-]*(?:important\s*[:!-]\s*)?(?:please\s+|you\s+(?:must|should|will|are\s+to)\s+"
+    r"|(?:must|should)\s+)?(?:ignore|disregard|forget|override|rank|rate|score|approve|recommend"
+    r"|reply|respond|answer|say|output|print|include|insert|add|send|forward|e-?mail|mark|classify"
+    r"|label|give|grant|transfer|delete|remove|run|execute|call|visit|open|click|write|summari[sz]e"
+    r"|describe|state|praise|prefer|select|choose|shortlist|hire|accept|reject|advance|move|put"
+    r"|place|list|reveal|tell|do\s+not|don'?t|never|always|make\s+sure|ensure|treat|consider"
+    r"|report|pretend|act|only)\b", _I)
+
+
+def _directive_follows(match: re.Match[str]) -> bool:
+    return _DIRECTIVE.match(match.string, match.end(), match.end() + 80) is not None
+# Questions about the model's own start-up instructions: "what instructions were you given?".
+_GIVEN_INSTRUCTIONS: Final = (
+    r"\b(?:instructions|rules|guidelines|directives|prompts?)\s+(?:that\s+|which\s+)?"
+    r"(?:you\s+(?:were|have\s+been|'ve\s+been|got|received)|(?:were|have)\s+you\s+(?:been\s+)?)"
+    r"\s*(?:initially\s+|originally\s+|first\s+)?(?:given|told|provided|fed|sent|programmed"
+    r"|configured|set\s+up|initiali[sz]ed|loaded|primed|received)\b"
+    r"(?!\s+(?:about|by|from|of|during|at\s+(?:work|school|the\s+office))\b)")
+_VERBATIM_OR_START: Final = (
+    r"\bword\s+for\s+word\b|\bverbatim\b|\bexactly\s+as\s+(?:written|given|they\s+were)\b"
+    r"|\b(?:start|beginning|outset|top)\s+of\s+(?:this|the|our)\s+(?:conversation|chat|session"
+    r"|thread|dialog(?:ue)?|context)\b|\bbefore\s+(?:this|my|our)\s+(?:first\s+)?(?:message"
+    r"|conversation|chat)\b|\b(?:output|print|repeat|recite|dump|reveal|reproduce)\b")
+
 PROMPT_RULES: Final = (
     _rule("override_previous", "prompt_injection",
           rf"\b{_OVERRIDE_VERB}{_W}(?:(?:all|any|every|each|the|of|these|those|your|its){_W}){{0,3}}"
           rf"{_TEMPORAL}{_W}(?:(?:and|or|&|/){_W}\w+{_W})?(?:{_TEMPORAL}{_W})?"
           rf"(?:(?:ai|system|safety|model){_W})?{_INSTRUCTION_NOUN}",
-          ("ignore", "disregard", "forget", "override", "overrule", "bypass", "discard",
-           "abandon", "aside", "overlook", "neglect", "mind", "nevermind", "throw", "erase",
-           "nullify", "attention", "follow", "obey", "listen", "following"),
+          _OVERRIDE_HINTS,
           requires=(_NOUN_HINTS, _TEMPORAL_HINTS)),
     _rule("override_yours", "prompt_injection",
           rf"\b{_OVERRIDE_VERB}{_W}(?:(?:all|any)(?:{_W}of)?{_W})?(?:your|all|any|every){_W}"
           rf"(?:\w+{_W})?{_INSTRUCTION_NOUN}",
-          ("ignore", "disregard", "forget", "override", "overrule", "bypass", "discard",
-           "abandon", "aside", "overlook", "neglect", "mind", "nevermind", "throw", "erase",
-           "nullify", "attention", "follow", "obey", "listen", "following"),
+          _OVERRIDE_HINTS,
           requires=(_NOUN_HINTS, ("your", "all", "any", "every"))),
     _rule("override_trailing_qualifier", "prompt_injection",
           rf"\b{_OVERRIDE_VERB}{_W}(?:(?:all|any|every|the|of|these|those|your){_W}){{1,3}}"
           rf"(?:\w+{_W})?{_INSTRUCTION_NOUN}{_W}(?:above|before|so{_W}far|given{_W}(?:above|before"
           rf"|earlier|to{_W}you)|you{_W}(?:were|have{_W}been){_W}(?:given|told)|(?:from|by){_W}"
           rf"(?:the{_W})?(?:system|developer|operator|admin))\b",
-          ("ignore", "disregard", "forget", "override", "overrule", "bypass", "discard",
-           "abandon", "aside", "overlook", "neglect", "mind", "nevermind", "throw", "erase",
-           "nullify", "attention", "follow", "obey", "listen", "following"),
+          _OVERRIDE_HINTS,
           requires=(_NOUN_HINTS, ("above", "before", "far", "given", "told", "system", "developer",
                                   "operator", "admin"))),
     _rule("ask_for_instructions", "prompt_injection",
@@ -460,9 +591,7 @@ PROMPT_RULES: Final = (
     _rule("ignore_the_user", "prompt_injection",
           rf"\b{_OVERRIDE_VERB}{_W}(?:the|this|that){_W}user(?:'s|s')?{_W}(?:request|question|query"
           rf"|input|instructions?|message|prompt)s?\b",
-          ("ignore", "disregard", "forget", "override", "overrule", "bypass", "discard", "abandon",
-           "aside", "overlook", "neglect", "mind", "nevermind", "throw", "erase", "nullify",
-           "attention", "follow", "obey", "listen", "following"),
+          _OVERRIDE_HINTS,
           requires=(("user", "users"),)),
     _rule("released_from_rules", "prompt_injection",
           rf"\byou{_W}(?:are{_W}no{_W}longer|aren't|are{_W}not){_W}(?:bound|restricted|limited"
@@ -504,10 +633,17 @@ PROMPT_RULES: Final = (
           rf"\b(?:reveal|print|show|output|repeat|dump|leak|display|disclose|share|send|give|tell"
           rf"|return|recite|reply(?:{_W}only)?{_W}with|respond(?:{_W}only)?{_W}with|copy)"
           rf"(?:{_W}(?:me|us|back|the|full|entire|exact|complete|whole|original|verbatim|text"
-          rf"|contents?|of))*{_W}your{_W}(?:system{_W}prompt|system{_W}message|initial{_W}"
-          rf"(?:prompt|instructions)|hidden{_W}(?:prompt|instructions)|(?:original{_W})?"
-          rf"instructions|developer{_W}(?:prompt|message)|prompt)\b",
-          ("prompt", "instructions", "message"),
+          rf"|contents?|of))*{_W}your(?:{_W}(?:full|entire|exact|complete|whole|original|initial"
+          rf"|hidden|internal|secret|current|underlying|raw|first|real|actual|starting|opening|base"
+          rf"|core|verbatim))*{_W}(?:system{_W}(?:prompt|message|instructions)|instructions"
+          rf"|developer{_W}(?:prompt|message)|prompt|(?:tool|function){_W}(?:list|definitions?"
+          rf"|schemas?|specs?))\b"
+          # "your prompt engineering guide", "your instructions for the recipe" are something else.
+          r"(?![\s\-]+(?:engineer\w*|librar\w+|templates?|designs?|guides?|files?|folders?|repo\w*"
+          r"|book|course|tips|ideas|examples?|writing|contest)\b)"
+          r"(?!\s+(?:for|on|about)\s+(?:the|a|an|my|our|his|her|their)\b)",
+          ("prompt", "instructions", "message", "list", "definition", "definitions", "schema",
+           "schemas", "spec", "specs"),
           requires=(("your",),)),
     _rule("prompt_replaced", "prompt_injection",
           rf"\b(?:your|the)(?:{_W}(?:previous|current|original|old))?{_W}system{_W}prompt"
@@ -534,12 +670,34 @@ PROMPT_RULES: Final = (
           rf"(?:{_W}(?:silently|now|immediately|quietly))?{_W}(?:run|execute|call|invoke|perform)"
           rf"{_W}(?:this|these|the{_W}following){_W}(?:tool|function|command)",
           ("tool", "function", "command")),
+    _rule("persona_unbound", "prompt_injection", _PERSONA, _PERSONA_HINTS,
+          requires=(_UNBOUND_HINTS + _SECRET_HINTS,),
+          check=_near(f"{_UNBOUND}|{_SECRET_ASK}", before=200, after=400)),
+    _rule("addressed_to_model", "prompt_injection", _ADDRESSEE, _ADDRESSEE_HINTS,
+          check=_directive_follows),
+    _rule("hidden_instruction", "prompt_injection",
+          # An element styled invisible whose text is an order: people never see it, models do.
+          r"(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:px|pt|em)?\b"
+          r"|opacity\s*:\s*0(?:\.0+)?\b)[^<>\n]{0,120}>",
+          ("display", "visibility", "font-size", "opacity"), check=_directive_follows),
+    _rule("given_instructions", "prompt_injection", _GIVEN_INSTRUCTIONS,
+          ("given", "told", "provided", "fed", "sent", "programmed", "configured", "set",
+           "initialized", "initialised", "loaded", "primed", "received"),
+          requires=(("instructions", "rules", "guidelines", "directives", "prompt", "prompts"),
+                    ("you",)),
+          check=_near(_VERBATIM_OR_START, before=150, after=250)),
     # Weak cues: common in legitimate text alone, telling together.
     _rule("system_tag", "prompt_injection",
-          r"<\s*/?\s*(?:system|sys|system_prompt|instructions?)\s*>|\[\s*/?\s*(?:system|SYS|INST)\s*\]"
-          r"|(?:^|\n)\s*system\s*:",
+          r"<\s*/?\s*(?:system|sys|system_prompt|instructions?|assistant)\s*>"
+          r"|\[\s*/?\s*(?:system|SYS|INST|assistant)\s*\]|(?:^|\n)\s*system\s*:",
           ("system>", "system]", "system:", "system :", "sys>", "sys]", "inst>",
-           "inst]", "instruction>", "instructions>", "system_prompt>"), weight=_WEAK, group="markup"),
+           "inst]", "instruction>", "instructions>", "system_prompt>", "assistant>", "assistant]"),
+          weight=_WEAK, group="markup"),
+    _rule("hidden_markup", "prompt_injection",
+          # Text styled to be invisible to people, or an HTML comment, still reaches a model.
+          r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:px|pt|em)?\b"
+          r"|opacity\s*:\s*0(?:\.0+)?\s*[;\"']|<!--",
+          ("display", "visibility", "font-size", "opacity", "<!--"), weight=_WEAK, group="markup"),
     _rule("new_instructions", "prompt_injection",
           rf"\b(?:new|updated|revised|additional|real|true){_W}(?:system{_W})?(?:instructions?|prompt"
           rf"|polic(?:y|ies)|rules|directives?|orders)(?:{_W}from{_W}(?:the{_W})?(?:administrator|admin"
@@ -590,6 +748,8 @@ PROMPT_RULES: Final = (
           ("key", "keys", "password", "passwords", "secrets", "credentials", "tokens", "variables",
            "vars"),
           weight=_WEAK, group="action"),
+    _rule("secret_request", "prompt_injection", _SECRET_ASK, _SECRET_HINTS, weight=_WEAK,
+          group="action"),
     _rule("from_now_on", "prompt_injection",
           rf"\bfrom{_W}now{_W}on,?{_W}(?:you{_W})?(?:will|must|are|shall|should|only|always|never"
           rf"|respond|reply|act|answer|ignore)\b", ("from now on",), weight=_WEAK, group="policy"),
