@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from services.guardrail.scanning import multilingual
 from services.guardrail.scanning.decoders import find_encoded
 from services.guardrail.scanning.normalize import reveal_shell, reveal_sql, reveal_words
 from services.guardrail.scanning.types import Detection
@@ -686,6 +687,12 @@ PROMPT_RULES: Final = (
           requires=(("instructions", "rules", "guidelines", "directives", "prompt", "prompts"),
                     ("you",)),
           check=_near(_VERBATIM_OR_START, before=150, after=250)),
+    *(_rule(phrase.name, "prompt_injection", phrase.pattern, phrase.hints,
+            requires=(phrase.requires,) if phrase.requires else ())
+      for phrase in multilingual.OVERRIDES),
+    _rule("persona_unbound_i18n", "prompt_injection", multilingual.PERSONA,
+          multilingual.PERSONA_HINTS, requires=(multilingual.UNBOUND_HINTS,),
+          check=_near(multilingual.UNBOUND, before=200, after=300)),
     # Weak cues: common in legitimate text alone, telling together.
     _rule("system_tag", "prompt_injection",
           r"<\s*/?\s*(?:system|sys|system_prompt|instructions?|assistant)\s*>"
