@@ -92,6 +92,7 @@ class PartitionConsumers:
         router = Router()
         router.subscribe(topology.partition_queue(slot.index), exchange=topology.ORCHESTRATOR_HASH,
                          binding_keys=["1"], single_active_consumer=True,
+                         delivery_limit=self.settings.partition_delivery_limit,
                          prefetch=self.prefetch)(self.handler_for(slot.index))
         # Leaving the context stops the bus: cancel, wait for in-flight handlers, close.
         async with Bus.connect(self.settings) as bus:

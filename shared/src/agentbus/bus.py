@@ -101,6 +101,7 @@ class Subscription:
     temporary: bool
     single_active_consumer: bool
     declare: bool
+    delivery_limit: int | None = None
 
 
 class Router:
@@ -119,11 +120,13 @@ class Router:
         temporary: bool = False,
         single_active_consumer: bool = False,
         declare: bool = True,
+        delivery_limit: int | None = None,
     ) -> Callable[[Handler], Handler]:
         """Declare `handler` as the consumer of `queue`, bound to `binding_keys` on `exchange`.
 
         `temporary` queues are exclusive and vanish with the connection (observers, `agentbus tail`);
         other queues are durable quorum queues with a dead-letter and a retry queue.
+        `delivery_limit` overrides AGENTBUS_DELIVERY_LIMIT for this queue.
         """
         if binding_keys and exchange is None:
             raise ConfigurationError(f"subscription to {queue}: binding_keys need an exchange")
@@ -134,6 +137,7 @@ class Router:
                 bindings=tuple((exchange or "", key) for key in binding_keys),
                 prefetch=prefetch, temporary=temporary,
                 single_active_consumer=single_active_consumer, declare=declare,
+                delivery_limit=delivery_limit,
             ))
             return handler
 
@@ -392,7 +396,7 @@ class Bus:
         if sub.temporary:
             queue = await channel.declare_queue(sub.queue, exclusive=True, auto_delete=True, durable=False)
         else:
-            args = topology.work_queue_arguments(sub.queue, delivery_limit=s.delivery_limit,
+            args = topology.work_queue_arguments(sub.queue, delivery_limit=self._delivery_limit(sub),
                                                  single_active_consumer=sub.single_active_consumer)
             queue = await channel.declare_queue(sub.queue, durable=True, arguments=args)
             dlq = await channel.declare_queue(
@@ -450,7 +454,7 @@ class Bus:
         except Exception as exc:
             # Unexpected: let the broker redeliver; on the last delivery we dead-letter it ourselves so
             # the reason travels with it (the queue's delivery limit is the backstop for crashes).
-            if delivery_count + 1 >= self.settings.delivery_limit:
+            if delivery_count + 1 >= self._delivery_limit(sub):
                 log.exception("handler for %s failed on delivery %d; dead-lettering",
                               sub.queue, delivery_count + 1)
                 return await self._dead_letter(
@@ -462,6 +466,9 @@ class Bus:
             return "requeued"
         await self._settle(message.ack())
         return "ack"
+
+    def _delivery_limit(self, sub: Subscription) -> int:
+        return sub.delivery_limit or self.settings.delivery_limit
 
     async def _retry_later(self, sub: Subscription, message: AbstractIncomingMessage,
                            exc: AgentBusError) -> str:

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     delivery_limit: int = Field(
         5, ge=1, le=1000,
         description="Deliveries of one message before the broker dead-letters it (poison messages).")
+    partition_delivery_limit: int = Field(
+        50, ge=1, le=1000,
+        description="Delivery limit of the orchestrator's partition queues: a replica that dies "
+        "returns every message it had prefetched, and each return counts as a delivery.")
     retry_attempts: int = Field(
         3, ge=0, le=100, description="Delayed retries for a handler's retryable error.")
     retry_delay_ms: int = Field(

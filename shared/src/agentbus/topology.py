@@ -236,6 +236,7 @@ def build_topology(
     delivery_limit: int = 5,
     retry_delay_ms: int = 1000,
     user_prefix: str = "agentbus-",
+    partition_delivery_limit: int = 50,
 ) -> Topology:
     """What agentbus needs on the broker for these agents and this many orchestrator partitions."""
     for agent in agents:
@@ -255,9 +256,10 @@ def build_topology(
     work += [(partition_queue(i), [(ORCHESTRATOR_HASH, "1")]) for i in range(partitions)]
     work += [(agent_queue(a), [(AGENTS, f"task.{a}.#")]) for a in agents]
     for name, sources in work:
+        is_partition = name.startswith("agentbus.orchestrator.p")
         q, b = work_queue_with_dead_letters(
-            name, sources, delivery_limit=delivery_limit, retry_delay_ms=retry_delay_ms,
-            single_active_consumer=name.startswith("agentbus.orchestrator.p"))
+            name, sources, delivery_limit=partition_delivery_limit if is_partition else delivery_limit,
+            retry_delay_ms=retry_delay_ms, single_active_consumer=is_partition)
         queues += q
         bindings += b
     queues.append(Queue(QUARANTINE_QUEUE, dead_letter_queue_arguments()))

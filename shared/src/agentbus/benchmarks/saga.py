@@ -117,7 +117,7 @@ class SagaBench:
         self._topology = topology.build_topology(
             vhost=self.vhost, agents=AGENTS, partitions=settings.partitions,
             delivery_limit=settings.delivery_limit, retry_delay_ms=settings.retry_delay_ms,
-            user_prefix=self.prefix)
+            user_prefix=self.prefix, partition_delivery_limit=settings.partition_delivery_limit)
         self._supervisor: Supervisor | None = None
 
     def say(self, text: str) -> None:

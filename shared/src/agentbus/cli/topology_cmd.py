@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         topology = build_topology(
             vhost=settings.vhost, agents=agents, partitions=args.partitions or settings.partitions,
             delivery_limit=settings.delivery_limit, retry_delay_ms=settings.retry_delay_ms,
-            user_prefix=settings.user_prefix)
+            user_prefix=settings.user_prefix, partition_delivery_limit=settings.partition_delivery_limit)
         user, password = settings.management_credentials()
         with ManagementClient(settings.management_url, user, password) as client:
             local = is_local(settings.management_url)
