@@ -8,6 +8,9 @@ rounds="${BENCH_ROUNDS:-3}"
 echo "== guardrail scanning (one process, dev corpus)"
 .venv/bin/agentbus bench guard
 echo
+echo "== the guardrail hop: through it vs straight to the agent, one message at a time"
+.venv/bin/agentbus bench guard-hop --messages 2000
+echo
 echo "== saga throughput: 100 in flight, agentbus vs the raw aio-pika saga (alternating rounds)"
 .venv/bin/agentbus bench saga --sagas "$sagas" --concurrency 100 --rounds "$rounds" --compare-raw
 echo

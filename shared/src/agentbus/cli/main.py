@@ -49,6 +49,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(("guard", "eval"), "services.guardrail.commands.evaluate", "score a labelled corpus"),
     Command(("bench", "saga"), "agentbus.cli.bench_saga_cmd",
             "sagas/s and latency of the real services (beside the raw aio-pika saga)"),
+    Command(("bench", "guard-hop"), "agentbus.cli.bench_hop_cmd",
+            "what the guardrail hop adds to a message's trip through the broker"),
     Command(("bench", "guard"), "services.guardrail.commands.bench", "guardrail scans per second"),
     Command(("saga", "start"), "agentbus.cli.saga_cmd", "start a saga; --wait follows it to its end"),
     Command(("saga", "show"), "agentbus.cli.saga_cmd", "print one saga from the saga store"),
