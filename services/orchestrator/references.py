@@ -2,7 +2,9 @@
 
 A string that is exactly one reference (`"${steps.research.output}"`) takes the referenced value with
 its structure (a mapping stays a mapping); a reference inside longer text is rendered as text. `$${`
-writes a literal `${`.
+writes a literal `${`. A trailing `?` makes a reference optional: when the saga input has no `note`,
+`note: ${saga.input.note?}` leaves the key out (null in a list, empty inside text) instead of failing
+the step.
 """
 
 from __future__ import annotations
@@ -30,9 +32,14 @@ class Reference:
     parts: tuple[str, ...]
 
 
+def is_optional(expression: str) -> bool:
+    """Whether a reference ends in `?` (missing values resolve to null)."""
+    return expression.strip().endswith("?")
+
+
 def parse_path(expression: str) -> tuple[str, ...]:
-    """Split `a.b.0.c` into parts; raise ValueError with the reason when it is malformed."""
-    stripped = expression.strip()
+    """Split `a.b.0.c` (or `a.b?`) into parts; raise ValueError with the reason when it is malformed."""
+    stripped = expression.strip().removesuffix("?")
     if not stripped:
         raise ValueError("empty reference ${}")
     parts = tuple(stripped.split("."))
@@ -66,15 +73,28 @@ def _parts_or_raw(expression: str) -> tuple[str, ...]:
         return (expression,)
 
 
+class _Missing:
+    """An optional reference whose value is absent: a mapping leaves the key out."""
+
+
+_MISSING = _Missing()
+
+
 def resolve(template: Any, context: Mapping[str, Any]) -> Any:
     """Return a copy of `template` with every reference replaced by its value from `context`."""
+    value = _resolve(template, context)
+    return None if value is _MISSING else value
+
+
+def _resolve(template: Any, context: Mapping[str, Any]) -> Any:
     if isinstance(template, str):
         return _resolve_string(template, context)
     if isinstance(template, Mapping):
-        return {
-            str(_resolve_string(k, context) if isinstance(k, str) else k): resolve(v, context)
+        resolved = {
+            str(_resolve_string(k, context) if isinstance(k, str) else k): _resolve(v, context)
             for k, v in template.items()
         }
+        return {k: v for k, v in resolved.items() if v is not _MISSING}
     if isinstance(template, list | tuple):
         return [resolve(item, context) for item in template]
     return template
@@ -109,14 +129,24 @@ def lookup(parts: tuple[str, ...], context: Mapping[str, Any]) -> Any:
 def _resolve_string(text: str, context: Mapping[str, Any]) -> Any:
     whole = _WHOLE.fullmatch(text)
     if whole:
-        return lookup(_checked_path(whole.group(1)), context)
+        return _value(whole.group(1), context)
 
     def replace(match: re.Match[str]) -> str:
         if match.group(1) is not None:
             return "${" + match.group(2) + "}"
-        return render(lookup(_checked_path(match.group(2)), context))
+        value = _value(match.group(2), context)
+        return "" if value is _MISSING else render(value)
 
     return _REFERENCE.sub(replace, text)
+
+
+def _value(expression: str, context: Mapping[str, Any]) -> Any:
+    try:
+        return lookup(_checked_path(expression), context)
+    except UnresolvedReferenceError:
+        if is_optional(expression):
+            return _MISSING
+        raise
 
 
 def _checked_path(expression: str) -> tuple[str, ...]:

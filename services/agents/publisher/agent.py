@@ -22,14 +22,18 @@ async def publish(task: TaskContext) -> dict[str, Any]:
     """Check the title, write a summary and tags, and publish."""
     title = text_input(task, "title")
     article = text_input(task, "article")
+    announcement = task.input.get("announcement")
     if len(title) > MAX_TITLE:
         raise TaskFailed(
             f"the site accepts titles of at most {MAX_TITLE} characters and this one has {len(title)} "
             f"({title[:40]!r}...); start the saga again with a shorter topic", code="title_too_long")
     meta = await task.complete_json({"title": title, "article": article}, keys=("summary", "tags"))
     post = await in_store(lambda store: store.publish(saga_key(task), title, article))
-    return {"url": post.url, "slug": post.slug, "summary": str(meta["summary"]),
-            "tags": list_of_text(meta["tags"])}
+    result: dict[str, Any] = {"url": post.url, "slug": post.slug, "summary": str(meta["summary"]),
+                              "tags": list_of_text(meta["tags"])}
+    if isinstance(announcement, str) and announcement.strip():
+        result["announcement"] = f"{announcement.strip()} {post.url}"
+    return result
 
 
 @agent.compensation("unpublish")

@@ -24,12 +24,14 @@ def test_the_demo_ends_with_one_saga_completed_and_one_compensated(
     completed, compensated, verdict = lines[-3:]
     assert completed.startswith("content_pipeline ")
     assert ": completed (as expected); article published at https://blog.example.com/" in completed
-    assert ": compensated (as expected); step publish failed (title_too_long)" in compensated
+    # The guardrail blocked the publish task: the shell payload in the announcement never reached it.
+    assert ": compensated (as expected); step publish failed (guardrail_blocked)" in compensated
     assert "write.discard_draft (compensated), then research.discard_notes (compensated)" in compensated
     assert verdict == "demo: both sagas ended as expected"
 
     # Shown live on the way: each step, the compensations in reverse, the v1 editor, a clean stop.
     assert "step publish        failed" in output
+    assert "input.announcement: executable payload shell" in output
     assert output.index("undo write") < output.index("undo research")
     assert "and it answered in message_v1" in output
     assert "all 11 services exited cleanly" in output

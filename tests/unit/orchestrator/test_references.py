@@ -63,3 +63,18 @@ def test_find_references_walks_nested_templates() -> None:
     found = [r.parts for r in find_references(
         {"a": ["${saga.input.x}", {"b": "x ${steps.s.output.y} ${saga.id}"}]})]
     assert found == [("saga", "input", "x"), ("steps", "s", "output", "y"), ("saga", "id")]
+
+
+def test_optional_reference_is_null_when_missing_and_the_value_when_present() -> None:
+    context = {"saga": {"input": {"topic": "otters", "note": {"a": 1}}}}
+    template = {"note": "${saga.input.note?}", "missing": "${saga.input.footer?}",
+                "text": "see ${saga.input.footer?}!", "topic": "${saga.input.topic}",
+                "listed": ["${saga.input.footer?}"]}
+    assert resolve(template, context) == {"note": {"a": 1}, "text": "see !", "topic": "otters",
+                                          "listed": [None]}
+    assert resolve("${saga.input.footer?}", context) is None
+
+
+def test_a_required_reference_still_fails_when_missing() -> None:
+    with pytest.raises(UnresolvedReferenceError, match="has no key 'footer'"):
+        resolve({"x": "${saga.input.footer}"}, {"saga": {"input": {}}})

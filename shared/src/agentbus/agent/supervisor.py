@@ -43,6 +43,8 @@ class ServiceSpec:
     health_port: int
     env: Mapping[str, str] = field(default_factory=dict)
     user: str = ""
+    # Started, and ready, before the others: the orchestrator must hear agents' first announcements.
+    first: bool = False
     note: str = ""
 
 
@@ -134,25 +136,35 @@ class Supervisor:
 
     # ------------------------------------------------------------ lifecycle
 
-    async def start(self) -> None:
-        """Start every child (after checking their health ports are free)."""
+    async def start(self, *, ready_timeout_s: float = 60.0) -> None:
+        """Start every child (after checking their health ports are free); `first` ones ready first."""
         busy = [s for s in self.specs if s.health_port and not port_is_free(s.health_port)]
         if busy:
             raise SupervisorError(
                 "health port(s) already in use: "
                 + ", ".join(f"{s.health_port} ({s.name})" for s in busy)
                 + "; is another `agentbus up` running? Stop it, or pick other ports with --base-port.")
-        for index, spec in enumerate(self.specs):
-            env = {**os.environ, **spec.env, "PYTHONUNBUFFERED": "1",
-                   "AGENTBUS_HEALTH_PORT": str(spec.health_port)}
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", spec.module, env=env, stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-                start_new_session=True, preexec_fn=die_with_parent)
-            child = Child(spec, process, COLOURS[index % len(COLOURS)], time.monotonic())
-            child.pump = asyncio.create_task(self._pump(child), name=f"pump-{spec.name}")
-            child.reaper = asyncio.create_task(self._reap(child), name=f"reap-{spec.name}")
-            self.children.append(child)
+        first = [s for s in self.specs if s.first]
+        for spec in first:
+            await self._spawn(spec)
+        if first:
+            await self.wait_ready(ready_timeout_s)
+        for spec in self.specs:
+            if not spec.first:
+                await self._spawn(spec)
+
+    async def _spawn(self, spec: ServiceSpec) -> None:
+        index = self.specs.index(spec)
+        env = {**os.environ, **spec.env, "PYTHONUNBUFFERED": "1",
+               "AGENTBUS_HEALTH_PORT": str(spec.health_port)}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", spec.module, env=env, stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True, preexec_fn=die_with_parent)
+        child = Child(spec, process, COLOURS[index % len(COLOURS)], time.monotonic())
+        child.pump = asyncio.create_task(self._pump(child), name=f"pump-{spec.name}")
+        child.reaper = asyncio.create_task(self._reap(child), name=f"reap-{spec.name}")
+        self.children.append(child)
 
     async def _reap(self, child: Child) -> None:
         await child.process.wait()
@@ -165,7 +177,7 @@ class Supervisor:
     async def wait_ready(self, timeout_s: float) -> None:
         """Wait until every child answers 200 on /readyz; raise SupervisorError naming the culprit."""
         deadline = time.monotonic() + timeout_s
-        pending = [c for c in self.children if c.spec.health_port]
+        pending = [c for c in self.children if c.spec.health_port and c.ready_after_s is None]
         async with httpx.AsyncClient(timeout=2.0) as http:
             while pending:
                 for child in list(pending):

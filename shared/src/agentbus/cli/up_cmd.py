@@ -148,7 +148,8 @@ def plan(settings: Settings, *, agents: Sequence[str], replicas: Mapping[str, in
         url, user = broker_url(settings, service, shared_user=shared_user)
         specs.append(ServiceSpec(
             name=name, module=module, health_port=base_port + index, user=user, note=note,
-            env={"AGENTBUS_AMQP_URL": url, "AGENTBUS_SERVICE_NAME": name}))
+            env={"AGENTBUS_AMQP_URL": url, "AGENTBUS_SERVICE_NAME": name},
+            first=service in ("guardrail", "orchestrator")))
     return specs
 
 
@@ -186,9 +187,10 @@ async def run_services(specs: Sequence[ServiceSpec], *, out: TextIO, log_dir: Pa
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
     try:
-        await supervisor.start()
         where = f"; logs also in {log_dir}/" if log_dir is not None else ""
-        supervisor.say(f"starting {len(specs)} services{where}")
+        supervisor.say(f"starting {len(specs)} services (the guardrail and the orchestrator first, so "
+                       f"they hear every agent's first announcement){where}")
+        await supervisor.start(ready_timeout_s=ready_timeout_s)
         ready = asyncio.create_task(supervisor.wait_ready(ready_timeout_s))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({ready, stopper}, return_when=asyncio.FIRST_COMPLETED)
