@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make run`, after set-up, broker and `agentbus topology apply`: the whole system as local processes
-# (agentbus up), a content_pipeline saga that completes and one that compensates, shown live, then a
-# clean stop. Extra arguments go to `agentbus demo` (e.g. --show-logs, --base-port 9100).
+# `make run`, after set-up, broker and topology: every service as a local process, then two sagas
+# shown live (one completes, one compensates), then a clean stop. AGENTBUS_DEMO_ARGS passes extra
+# options to `agentbus demo` (see `agentbus demo --help`), e.g. "--base-port 9100 --show-logs".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/agentbus demo "$@"
+# shellcheck disable=SC2086
+exec .venv/bin/agentbus demo ${AGENTBUS_DEMO_ARGS:-}
