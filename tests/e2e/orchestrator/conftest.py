@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
-import psycopg
 import pytest
 
 from agentbus import codec, topology
@@ -35,6 +34,7 @@ from tests.e2e.orchestrator.processes import (
     wait_until_ready,
 )
 from tests.integration.orchestrator.helpers import Observer
+from tests.support.postgres import fresh_database
 from tests.support.stand_in_agents import EffectLog
 
 AGENTS = ("fetcher", "summariser", "tagger", "storer")
@@ -58,8 +58,6 @@ steps:
   - {name: store, agent: storer, action: store, compensation: unstore}
 """
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "AGENTBUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @dataclass
@@ -181,18 +179,8 @@ def effects(tmp_path: Path) -> Iterator[EffectLog]:
 @pytest.fixture
 def postgres_store_url() -> Iterator[str]:
     """A fresh PostgreSQL database for one test, dropped after it."""
-    name = f"agentbus_e2e_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is unreachable at {POSTGRES_ADMIN_URL} ({exc}); start it or set "
-                    "AGENTBUS_TEST_POSTGRES_URL", pytrace=False)
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"{POSTGRES_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database("agentbus_e2e") as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,14 +8,11 @@ server fails the run: the PostgreSQL store is part of the product, not an option
 from __future__ import annotations
 
 import asyncio
-import os
 import sqlite3
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 
 from services.orchestrator import machine
@@ -26,28 +23,15 @@ from services.orchestrator.registry import AgentInstance
 from services.orchestrator.store import DueTimer, OutboxMessage, SagaStore, store_from_url
 from services.orchestrator.store.postgres import PostgresSagaStore
 from services.orchestrator.store.sqlite import SqliteSagaStore, path_from_url
+from tests.support.postgres import fresh_database
 from tests.unit.orchestrator.harness import T0, reference
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "AGENTBUS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh database for this test run, dropped at the end."""
-    name = f"agentbus_test_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(POSTGRES_ADMIN_URL, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.fail(f"PostgreSQL is unreachable at {POSTGRES_ADMIN_URL} ({exc}); start it or set "
-                    "AGENTBUS_TEST_POSTGRES_URL", pytrace=False)
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-            yield f"{base}/{name}"
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_database("agentbus_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
