@@ -18,6 +18,7 @@ from services.guardrail.scanning.checksums import (
     luhn_ok,
     ssn_ok,
 )
+from services.guardrail.scanning.normalize import OffsetMap
 from services.guardrail.scanning.numbers import Clusters, digit_clusters, windows
 from services.guardrail.scanning.types import Detection
 
@@ -237,17 +238,41 @@ _SSN_CONTEXT_HINTS: Final = ("ssn", "social", "tax", "tin", "w-2", "w2", "w-9", 
 _SSN_CONTEXT_WINDOW: Final = 80
 
 
-def find_ssns(text: str, clusters: Clusters | None = None) -> list[Detection]:
-    """US social security numbers the SSA could issue: AAA-GG-SSSS, or 9 digits near "SSN"."""
+# A line break pasted into a number, inside a digit group or before a separator (`450-65\n-9550`,
+# `176-5\n4-5175`): joining the lines gives the number back.
+_BROKEN_LINE: Final = re.compile(r"(?<=[\d\-.])[ \t]*\n[ \t]*(?=[\d\-.])")
+
+
+def _grouped_ssns(text: str, spans: list[tuple[int, int]] | None) -> list[Detection]:
     out = []
-    spans = list(windows(text, clusters, 9))
-    for m in (m for pos, endpos in spans for m in _SSN.finditer(text, pos, endpos)):
+    matches = (_SSN.finditer(text) if spans is None
+               else (m for pos, endpos in spans for m in _SSN.finditer(text, pos, endpos)))
+    for m in matches:
         # AAA-GG-SSSS, AAA GG SSSS, AAA.GG.SSSS (a line break may replace or follow a separator);
         # mixed punctuation (`123-45.6789`) is some other identifier.
         marks = {c for c in m.group(2) + m.group(4) if c in "-."}
         if len(marks) > 1 or not ssn_ok(m.group(1), m.group(3), m.group(5)):
             continue
         out.append(Detection("US_SSN", m.start(), m.end(), m.group(1) + m.group(3) + m.group(5)))
+    return out
+
+
+def find_ssns(text: str, clusters: Clusters | None = None) -> list[Detection]:
+    """US social security numbers the SSA could issue: AAA-GG-SSSS, or 9 digits near "SSN"."""
+    spans = list(windows(text, clusters, 9))
+    out = _grouped_ssns(text, spans)
+    for pos, endpos in spans:
+        if "\n" not in text[pos:endpos]:
+            continue
+        window = text[pos:endpos]
+        joined = OffsetMap(window, [(m.start(), m.end(), "") for m in _BROKEN_LINE.finditer(window)])
+        if not joined.changed:
+            continue
+        for d in _grouped_ssns(joined.text, None):
+            start, end = joined.to_original(d.start, d.end)
+            start, end = start + pos, end + pos
+            if all(end <= o.start or start >= o.end for o in out):
+                out.append(Detection(d.type, start, end, d.value))
     lower = text.lower()
     if not any(map(lower.__contains__, _SSN_CONTEXT_HINTS)):
         return out
