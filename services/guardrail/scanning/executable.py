@@ -325,7 +325,8 @@ SQL_RULES: Final = (
           # A write stacked after a numeric parameter: `1; UPDATE users SET role='admin'`.
           r"|(?<![\w.])\d+\s*\)*\s*;\s*(?:update\s+[\w.`\"\[\]]+\s+set\s+[\w.`\"\[\]]+\s*="
           r"|insert\s+into\s+[\w.`\"\[\]]+\s*(?:\(|values\b|select\b))",
-          ("drop", "truncate", "delete", "shutdown", "exec", "execute", "update", "insert")),
+          ("drop", "truncate", "delete", "shutdown", "exec", "execute", "update", "insert"),
+          requires=((";",),)),
     _rule("drop_commented", "sql_injection",
           r";\s*(?:drop\s+(?:table|database|schema)|truncate\s+table|delete\s+from)\s+[\w.`\"\[\]]+"
           r"\s*;?\s*(?:--|#|/\*)", ("drop", "truncate", "delete")),
@@ -402,7 +403,6 @@ ENCODED_RULES: Final = (
 
 _W: Final = r"\s+"
 _OVERRIDE_VERB: Final = (
-    r"(?<!n't )(?<!not )(?<!never )"  # "don't forget the previous rules" is a reminder
     r"(?:ignore|disregard|forget|override|overrule|bypass|discard|abandon|set\s+aside|overlook"
     r"|neglect|never\s*mind|throw\s+(?:away|out)|erase|nullify|drop|scrap|ditch|dismiss|toss"
     r"|(?:put|leave|push|cast)\s+aside|let\s+go\s+of|get\s+rid\s+of|break\s+free\s+(?:of|from)"
@@ -410,6 +410,15 @@ _OVERRIDE_VERB: Final = (
     r"|pay\s+no\s+attention\s+to|do\s+not\s+(?:follow|obey)|don'?t\s+(?:follow|obey|listen\s+to)"
     r"|no\s+longer\s+(?:follow|obey|adhere\s+to|comply\s+with)"
     r"|stop\s+(?:following|obeying|adhering\s+to|complying\s+with))")
+_NEGATION_BEFORE: Final = re.compile(r"(?:n't|\bnot|\bnever)\s+$", _I)
+
+
+def _not_negated(match: re.Match[str]) -> bool:
+    # "Don't forget the previous rules" is a reminder. (A check, not a look-behind in the pattern:
+    # look-behinds at every position cost more than the rest of the override rules.)
+    return _NEGATION_BEFORE.search(match.string, max(0, match.start() - 7), match.start()) is None
+
+
 _OVERRIDE_HINTS: Final = (
     "ignore", "disregard", "forget", "override", "overrule", "bypass", "discard", "abandon", "aside",
     "overlook", "neglect", "mind", "nevermind", "throw", "erase", "nullify", "attention", "follow",
@@ -447,30 +456,34 @@ def _near(pattern: str, *, before: int, after: int) -> Callable[[re.Match[str]],
 
 
 # A persona the reader is told to take on: "roleplay as", "pretend you are", "you are no longer".
+# Every branch starts at a word boundary (one `\b` before the alternation keeps the scan cheap);
+# an imperative verb (`act as`) must open a sentence or follow "you will", "please", "now"...
 _PERSONA: Final = (
-    rf"(?:(?:^|[.!?:;\n\"'(]|\b(?:you(?:{_W}(?:will|must|shall|should|can|are{_W}going{_W}to)|'ll)"
-    rf"|i{_W}(?:want|need){_W}you{_W}to|please|now|from{_W}now{_W}on,?|let'?s|we(?:'ll|{_W}will)))"
-    rf"\s*(?:role-?play|play{_W}(?:the{_W})?(?:role|part){_W}of|act(?:ing)?{_W}as|pretend|imagine"
-    rf"{_W}(?:that{_W})?you|behave{_W}(?:as|like)|respond{_W}as|answer{_W}as|become|simulate"
+    rf"\b(?:(?P<verb>role-?play|play{_W}(?:the{_W})?(?:role|part){_W}of|act(?:ing)?{_W}as|pretend"
+    rf"|imagine{_W}(?:that{_W})?you|behave{_W}(?:as|like)|respond{_W}as|answer{_W}as|become|simulate"
     rf"|impersonate|play{_W}a{_W}game)\b"
-    rf"|\b(?:take{_W}on|adopt|assume|step{_W}into|immerse{_W}yourself{_W}(?:in|into))"
-    rf"{_W}the{_W}(?:role|persona|identity|character)\b"
-    rf"|\bin{_W}(?:a|this|our){_W}(?:hypothetical|fictional|imaginary|alternate){_W}(?:world|scenario"
+    rf"|(?:take{_W}on|adopt|assume|step{_W}into|immerse{_W}yourself{_W}(?:in|into)){_W}the{_W}"
+    rf"(?:role|persona|identity|character)\b"
+    rf"|in{_W}(?:a|this|our){_W}(?:hypothetical|fictional|imaginary|alternate){_W}(?:world|scenario"
     rf"|universe|story|reality)\b"
-    rf"|\byou(?:'re|{_W}are){_W}(?:now{_W})?(?:called{_W}|named{_W})?[\"'][A-Z][\w\-]*[\"']"
-    rf"|\byou(?:'re|{_W}are){_W}(?:now{_W})?an?{_W}(?:[\w\-]+{_W}){{0,3}}?(?:ai|model|assistant"
-    rf"|chatbot|bot|llm|persona|character|entity)\b"
-    rf"|\byou(?:'re|{_W}are){_W}(?:now|no{_W}longer|going{_W}to{_W}be|about{_W}to{_W}(?:become"
-    rf"|play))\b|\byou(?:'re|{_W}are){_W}(?:now{_W})?(?:an?{_W})?(?:ai|model|assistant|chatbot|bot"
-    rf"|llm|character|persona){_W}(?:called|named|known{_W}as)\b)")
+    rf"|you(?:'re|{_W}are){_W}(?:now|no{_W}longer|going{_W}to{_W}be|about{_W}to{_W}(?:become|play))\b"
+    rf"|you(?:'re|{_W}are){_W}(?:now{_W})?(?:an?{_W})?(?:ai|model|assistant|chatbot|bot|llm|character"
+    rf"|persona){_W}(?:called|named|known{_W}as)\b"
+    rf"|you(?:'re|{_W}are){_W}(?:now{_W})?(?:called{_W}|named{_W})?[\"'][A-Z][\w\-]*[\"']"
+    rf"|you(?:'re|{_W}are){_W}(?:now{_W})?an?{_W}(?:[\w\-]+{_W}){{0,3}}?(?:ai|model|assistant"
+    rf"|chatbot|bot|llm|persona|character|entity)\b)")
+_PERSONA_LEAD: Final = re.compile(
+    rf"(?:^|[.!?:;\n\"'(]|\b(?:you(?:{_W}(?:will|must|shall|should|can|are{_W}going{_W}to)|'ll)"
+    rf"|i{_W}(?:want|need){_W}you{_W}to|please|now|from{_W}now{_W}on,?|let'?s|we(?:'ll|{_W}will)))\s*$",
+    _I)
 _PERSONA_HINTS: Final = (
     "roleplay", "role", "play", "part", "act", "acting", "pretend", "imagine", "behave", "respond",
     "answer", "become", "simulate", "impersonate", "persona", "longer", "now", "named", "called",
     "known", "identity", "character", "hypothetical", "fictional", "imaginary", "alternate", "ai",
-    "model", "assistant", "chatbot", "bot", "llm", "entity", "'", '"')
+    "model", "assistant", "chatbot", "bot", "llm", "entity", "you")
 # What makes a persona a jailbreak: it has no rules, never refuses, or hands out secrets.
 _UNBOUND: Final = (
-    r"\b(?:no|without(?:\s+any)?|free\s+(?:of|from)(?:\s+(?:all|any))?|zero|ignor(?:es?|ing)"
+    r"\b(?:(?:no|without(?:\s+any)?|free\s+(?:of|from)(?:\s+(?:all|any))?|zero|ignor(?:es?|ing)"
     r"(?:\s+(?:all|every|any))?|bypass(?:es|ing)?(?:\s+(?:all|every|any))?|break(?:s|ing)?"
     r"(?:\s+(?:all|every|any))?|not\s+bound\s+by(?:\s+(?:any|all))?|unbound\s+by"
     r"|(?:does|do)(?:n'?t|\s+not)\s+(?:care\s+about|follow|have|obey|(?:have|need)\s+to\s+(?:abide"
@@ -480,11 +493,11 @@ _UNBOUND: Final = (
     r"|typical|any|of)\s+){0,3}(?:rules?|restrictions?|limits|limitations?|filters?|guidelines?"
     r"|polic(?:y|ies)|ethics|morals?|morality|censorship|safeguards?|guardrails?|boundaries"
     r"|constraints|principles|programming|confines)\b(?!\s+(?:on|for)\b)"
-    r"|\bno\s+matter\s+how\s+(?:illegal|unethical|harmful|dangerous|immoral|offensive)\b"
-    r"|\bnever\s+(?:refuses?|refusing|says?\s+no|declines?|rejects?)\b|\bwill\s+never\s+refuse\b"
-    r"|\b(?:unfiltered|uncensored|unrestricted|jailbroken|amoral|unaligned|unethical|limitless)\b"
-    r"|\bwithout\s+(?:refusing|refusal|warnings?|disclaimers?)\b|\bthere\s+are\s+no\s+(?:rules"
-    r"|laws|restrictions|limits)\b(?!\s+(?:on|for)\b)")
+    r"|no\s+matter\s+how\s+(?:illegal|unethical|harmful|dangerous|immoral|offensive)\b"
+    r"|never\s+(?:refuses?|refusing|says?\s+no|declines?|rejects?)\b|will\s+never\s+refuse\b"
+    r"|(?:unfiltered|uncensored|unrestricted|jailbroken|amoral|unaligned|unethical|limitless)\b"
+    r"|without\s+(?:refusing|refusal|warnings?|disclaimers?)\b|there\s+are\s+no\s+(?:rules"
+    r"|laws|restrictions|limits)\b(?!\s+(?:on|for)\b))")
 _UNBOUND_HINTS: Final = (
     "rule", "rules", "restriction", "restrictions", "limits", "limitation", "limitations", "filter",
     "filters", "guideline", "guidelines", "policy", "policies", "ethics", "moral", "morals",
@@ -507,9 +520,30 @@ _SECRET_ASK: Final = (
     # "send the password reset link" asks for a link, not for the password.
     r"(?![\s\-]*(?:reset|change|policy|policies|manager|requirements?|rules?|field|hint|expir\w*"
     r"|rotation|strength|link|form|page|protected))")
+_ASK_HINTS: Final = (
+    "read", "reads", "reading", "tell", "tells", "telling", "told", "give", "gives", "giving", "gave",
+    "send", "sends", "sending", "sent", "email", "emails", "e", "mail", "mails", "share", "shares",
+    "sharing", "shared", "reveal", "reveals", "revealing", "revealed", "list", "lists", "listing",
+    "print", "prints", "printing", "recite", "recites", "reciting", "recited", "show", "shows",
+    "showing", "showed", "dump", "dumps", "dumping", "leak", "leaks", "leaking", "leaked", "post",
+    "posts", "posting", "paste", "pastes", "pasting", "provide", "provides", "providing",
+    "disclose", "discloses", "disclosing", "output", "outputs", "outputting", "say", "says",
+    "saying", "whisper", "whispers", "whispering", "whispered", "spell", "type", "reply", "respond")
 _SECRET_HINTS: Final = (
     "password", "passwords", "passphrase", "passphrases", "key", "keys", "api_key", "api_keys",
     "apikey", "apikeys", "credentials", "token", "tokens", "prompt", "secrets")
+_UNBOUND_OR_SECRET_NEAR: Final = _near(f"{_UNBOUND}|{_SECRET_ASK}", before=200, after=400)
+
+
+def _persona_unbound(match: re.Match[str]) -> bool:
+    # An imperative persona verb must be addressed to the reader ("The proxy will act as a cache
+    # with no limits" is not); then the persona must have no rules or be asked for a secret.
+    if match.group("verb") is not None and _PERSONA_LEAD.search(
+            match.string, max(0, match.start() - 40), match.start()) is None:
+        return False
+    return _UNBOUND_OR_SECRET_NEAR(match)
+
+
 # Text addressed to a model rather than to its human reader.
 _AI_READER: Final = (
     r"(?:(?:ai|llm|gpt|chatgpt|automated)(?:\s+(?:assistant|agent|model|system|screener|reviewer"
@@ -522,14 +556,21 @@ _READING_THIS: Final = (
     r"|pdf|note|comment|repository|repo|code|data|input|output|listing|profile|submission|paper"
     r"|report|letter|form|table|product|description)s?\b)?")
 _ADDRESSEE: Final = (
-    rf"(?:\b(?:note|message|instructions?|notice|reminder|memo|directive|request|attention)\s+"
+    rf"\b(?:(?:note|message|instructions?|notice|reminder|memo|directive|request|attention)\s+"
     rf"(?:for|to)\s+(?:the\s+|any\s+|all\s+|every\s+)?{_AI_READER}\b(?!\s+(?:team|group"
     rf"|committee|lab|department|vendor|policy|project|budget|roadmap|strategy|working))"
     rf"(?:{_READING_THIS})?"
-    rf"|\b{_AI_READER}{_READING_THIS}"
-    rf"|\b(?:hey|hi|hello|dear|attention|attn)\s*,?\s+{_AI_READER}\b"
-    rf"|\bif\s+you\s+are\s+an?\s+(?:{_AI_READER}|automated\s+\w+)\b"
-    rf"|\b(?:assistant|ai|llm|model|agent|bot)\s+(?:instructions?|directives?|prompt|override)\s*:)")
+    rf"|{_AI_READER}{_READING_THIS}"
+    rf"|(?:hey|hi|hello|dear|attention|attn)\s*,?\s+{_AI_READER}\b"
+    rf"|if\s+you\s+are\s+an?\s+(?:{_AI_READER}|automated\s+\w+)\b"
+    rf"|(?:assistant|ai|llm|model|agent|bot)\s+(?:instructions?|directives?|prompt|override)\s*:)")
+# Every address has one of these: a note word, a greeting, "if", a reading verb, "instructions:".
+_ADDRESS_HINTS: Final = (
+    "note", "message", "instruction", "instructions", "notice", "reminder", "memo", "directive",
+    "directives", "request", "attention", "hey", "hi", "hello", "dear", "attn", "if", "reading",
+    "processing", "parsing", "summarising", "summarizing", "screening", "reviewing", "analysing",
+    "analyzing", "evaluating", "scanning", "crawling", "indexing", "viewing", "ingesting", "grading",
+    "ranking", "prompt", "override")
 _ADDRESSEE_HINTS: Final = ("ai", "llm", "llms", "gpt", "chatgpt", "chatbot", "chatbots", "model",
                            "models", "automated", "assistant", "agent", "bot")
 # An instruction right after the address: "...: rank this candidate first", "...: ignore your task".
@@ -564,12 +605,12 @@ PROMPT_RULES: Final = (
           rf"{_TEMPORAL}{_W}(?:(?:and|or|&|/){_W}\w+{_W})?(?:{_TEMPORAL}{_W})?"
           rf"(?:(?:ai|system|safety|model){_W})?{_INSTRUCTION_NOUN}",
           _OVERRIDE_HINTS,
-          requires=(_NOUN_HINTS, _TEMPORAL_HINTS)),
+          requires=(_NOUN_HINTS, _TEMPORAL_HINTS), check=_not_negated),
     _rule("override_yours", "prompt_injection",
           rf"\b{_OVERRIDE_VERB}{_W}(?:(?:all|any)(?:{_W}of)?{_W})?(?:your|all|any|every){_W}"
           rf"(?:\w+{_W})?{_INSTRUCTION_NOUN}",
           _OVERRIDE_HINTS,
-          requires=(_NOUN_HINTS, ("your", "all", "any", "every"))),
+          requires=(_NOUN_HINTS, ("your", "all", "any", "every")), check=_not_negated),
     _rule("override_trailing_qualifier", "prompt_injection",
           rf"\b{_OVERRIDE_VERB}{_W}(?:(?:all|any|every|the|of|these|those|your){_W}){{1,3}}"
           rf"(?:\w+{_W})?{_INSTRUCTION_NOUN}{_W}(?:above|before|so{_W}far|given{_W}(?:above|before"
@@ -577,7 +618,7 @@ PROMPT_RULES: Final = (
           rf"(?:the{_W})?(?:system|developer|operator|admin))\b",
           _OVERRIDE_HINTS,
           requires=(_NOUN_HINTS, ("above", "before", "far", "given", "told", "system", "developer",
-                                  "operator", "admin"))),
+                                  "operator", "admin")), check=_not_negated),
     _rule("ask_for_instructions", "prompt_injection",
           rf"\b(?:what|which)(?:{_W}exactly)?{_W}(?:were|are|was|is){_W}your{_W}(?:initial|original"
           rf"|system|hidden|secret|first|exact){_W}(?:instructions|prompt|rules|directives)\b"
@@ -593,7 +634,7 @@ PROMPT_RULES: Final = (
           rf"\b{_OVERRIDE_VERB}{_W}(?:the|this|that){_W}user(?:'s|s')?{_W}(?:request|question|query"
           rf"|input|instructions?|message|prompt)s?\b",
           _OVERRIDE_HINTS,
-          requires=(("user", "users"),)),
+          requires=(("user", "users"),), check=_not_negated),
     _rule("released_from_rules", "prompt_injection",
           rf"\byou{_W}(?:are{_W}no{_W}longer|aren't|are{_W}not){_W}(?:bound|restricted|limited"
           rf"|constrained){_W}by\b|\byou{_W}(?:don'?t|do{_W}not|no{_W}longer){_W}(?:have|need)"
@@ -672,10 +713,9 @@ PROMPT_RULES: Final = (
           rf"{_W}(?:this|these|the{_W}following){_W}(?:tool|function|command)",
           ("tool", "function", "command")),
     _rule("persona_unbound", "prompt_injection", _PERSONA, _PERSONA_HINTS,
-          requires=(_UNBOUND_HINTS + _SECRET_HINTS,),
-          check=_near(f"{_UNBOUND}|{_SECRET_ASK}", before=200, after=400)),
+          requires=(_UNBOUND_HINTS + _SECRET_HINTS,), check=_persona_unbound),
     _rule("addressed_to_model", "prompt_injection", _ADDRESSEE, _ADDRESSEE_HINTS,
-          check=_directive_follows),
+          requires=(_ADDRESS_HINTS,), check=_directive_follows),
     _rule("hidden_instruction", "prompt_injection",
           # An element styled invisible whose text is an order: people never see it, models do.
           r"(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:px|pt|em)?\b"
@@ -756,7 +796,7 @@ PROMPT_RULES: Final = (
            "vars"),
           weight=_WEAK, group="action"),
     _rule("secret_request", "prompt_injection", _SECRET_ASK, _SECRET_HINTS, weight=_WEAK,
-          group="action"),
+          group="action", requires=(_ASK_HINTS,)),
     _rule("from_now_on", "prompt_injection",
           rf"\bfrom{_W}now{_W}on,?{_W}(?:you{_W})?(?:will|must|are|shall|should|only|always|never"
           rf"|respond|reply|act|answer|ignore)\b", ("from now on",), weight=_WEAK, group="policy"),
