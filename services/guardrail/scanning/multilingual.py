@@ -216,7 +216,7 @@ UNBOUND: Final = (
     r"|beschr[äa]e?nkung(?:en)?|regeln?|grenzen?|filter|richtlinien?|zensur|schranken?|moral|ethik"
     r"|vorgaben?)\b"
     + _OF_SOMETHING +
-    r"|\b(?:verweigert|lehnt)\s+(?:nie|niemals)\b|\bun(?:eingeschr[äa]e?nkt|zensiert|gefiltert)\w*"
+    r"|\b(?:verweigert|verweigerst|lehnt|lehnst)\s+(?:nie|niemals)\b|\bun(?:eingeschr[äa]e?nkt|zensiert|gefiltert)\w*"
     r"|\b(?:sans|aucune?s?|libre\s+de\s+toute|lib[ée]r[ée]e?\s+de)\s+(?:\w+\s+){0,2}?(?:restrictions?"
     r"|r[èe]gles?|limites?|filtres?|censure|contraintes?|garde-fous|morale|[ée]thique|limitations?)\b"
     + _OF_SOMETHING +
@@ -236,8 +236,8 @@ UNBOUND: Final = (
     # jailbreak personas go by their names in every language
     r"|(?-i:\b(?:DAN|STAN|DUDE|AIM)\b)")
 UNBOUND_HINTS: Final = (
-    "ohne", "kein", "keine", "keinerlei", "frei", "verweigert", "lehnt", "uneingeschr",
-    "uneingeschraenkt", "unzensiert", "ungefiltert", "sans", "aucune", "aucun", "aucunes", "libre",
-    "refuse", "non", "sin", "ninguna", "ninguno", "ningunas", "ningun", "alguna", "nunca", "senza",
-    "nessuna", "nessun", "libero", "rifiuta", "alcuna", "alcun", "sem", "nenhuma", "nenhum", "livre",
-    "recusa", "zonder", "geen", "vrij", "weigert", "dan", "stan", "dude", "aim")
+    "ohne", "kein", "keine", "keinerlei", "frei", "verweigert", "verweigerst", "lehnt", "lehnst",
+    "uneingeschr", "uneingeschraenkt", "unzensiert", "ungefiltert", "sans", "aucune", "aucun",
+    "aucunes", "libre", "refuse", "non", "sin", "ninguna", "ninguno", "ningunas", "ningun", "alguna",
+    "nunca", "senza", "nessuna", "nessun", "libero", "rifiuta", "alcuna", "alcun", "sem", "nenhuma",
+    "nenhum", "livre", "recusa", "zonder", "geen", "vrij", "weigert", "dan", "stan", "dude", "aim")

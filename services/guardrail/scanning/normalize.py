@@ -193,6 +193,15 @@ def _is_leet(token: str) -> bool:
     return len(leet) >= 2 or leet[0] < len(token) - 1
 
 
+_LEET_MODE: Final = 2
+
+
+def _is_leet_in_leet_text(token: str) -> bool:
+    # Letters and leet digits only, at least one leet digit (`m3`, `45`, `c450`).
+    return (len(token) >= 2 and any(c in _LEET_CHARS for c in token)
+            and all(c.isalpha() or c in _LEET_CHARS for c in token))
+
+
 def reveal_words(text: str, tokens: frozenset[str] | None = None) -> OffsetMap:
     """Undo letter spacing and leetspeak (`i g n o r e`, `1gn0r3`), for phrase detectors only.
 
@@ -205,10 +214,14 @@ def reveal_words(text: str, tokens: frozenset[str] | None = None) -> OffsetMap:
     if len(tokens & _SINGLE_LETTERS) >= 4:
         for m in _SPACED_LETTERS.finditer(text):
             replacements.append((m.start(), m.end(), m.group()[::2]))
-    if any(_is_leet(t) for t in tokens if not t.isalpha() and not t.isdigit()):
+    leet_tokens = sum(_is_leet(t) for t in tokens if not t.isalpha() and not t.isdigit())
+    if leet_tokens:
+        # In text written in leetspeak, short and hex-looking words are disguised too (`n0`,
+        # `45`, `c450`), though alone they would be numbers or ids.
+        leet_text = leet_tokens >= _LEET_MODE
         for m in _LEET_TOKEN.finditer(text):
             token = m.group()
-            if len(token) >= 3 and _is_leet(token):
+            if (len(token) >= 3 and _is_leet(token)) or (leet_text and _is_leet_in_leet_text(token)):
                 replacements.append((m.start(), m.end(), token.translate(_LEET)))
     if len(replacements) > 1:
         replacements.sort()
