@@ -126,11 +126,12 @@ _SETUID_ABUSABLE: Final = frozenset((
 def _setuid_escalation(match: re.Match[str]) -> bool:
     # The setuid bit is a privilege escalation when it lands on a shell or a program that spawns
     # one, on a file in a temp or hidden place, or on a file run right after with `-p`.
-    path = match.group("path")
+    path = match.group("path") or match.group("src")
     name = path.rstrip("/").rsplit("/", 1)[-1]
     if name in _SETUID_ABUSABLE or _DROPPER_PATH.search(path):
         return True
-    return re.search(rf"(?:&&|;|\n)\s*{re.escape(path)}\s+-p\b", match.group("tail")) is not None
+    tail = match.group("tail") or ""
+    return re.search(rf"(?:&&|;|\n)\s*{re.escape(path)}\s+-p\b", tail) is not None
 
 
 SHELL_RULES: Final = (
@@ -179,7 +180,14 @@ SHELL_RULES: Final = (
           r"\bchmod\s+(?:-\w+\s+)*(?:(?:[ugoa]*u[ugoa]*[+=]|a?\+|a=)[rwxXt]*s[rwxXt]*"
           r"(?:,[ugoa]*[+=\-][rwxXst]*)*|0?[4-7][0-7]{3})\s+"
           r"(?:[\"']?\$\(\s*(?:which|command\s+-v)\s+)?(?P<path>[\w./~\-]+)"
-          r"(?P<tail>[^\n]{0,80})", ("chmod",), check=_setuid_escalation),
+          r"(?P<tail>[^\n]{0,80})"
+          # `install -m 4755 /bin/bash /tmp/b` copies a shell with the setuid bit in one step.
+          r"|\binstall\s+(?:-\S+\s+)*-m\s*0?[4-7][0-7]{3}\s+(?:-\S+\s+)*(?P<src>[\w./~\-]+)",
+          ("chmod", "install"), check=_setuid_escalation),
+    _rule("privileged_shell", "shell",
+          # `sh -p` keeps the effective uid of a setuid binary: only used to escalate.
+          r"(?<![\w\-/.])(?:/usr)?(?:/bin/)?(?:ba|da|z|k)?sh\s+-p\b", ("sh", "bash", "dash", "zsh",
+                                                                      "ksh")),
     _rule("wipe_disk", "shell",
           r"\bdd\s+if=/dev/(?:zero|u?random)\s+of=/dev/(?:sd|hd|nvme|xvd|vd|mmcblk)"
           r"|\bmkfs(?:\.\w+)?\s+(?:-\S+\s+)*/dev/|>\s*/dev/sd[a-z]\b|\bshred\b[^\n]{0,60}/dev/sd"
@@ -338,12 +346,13 @@ SQL_RULES: Final = (
     _rule("blind_or_exfil", "sql_injection",
           # A delay after a quote or a boolean operator, possibly inside nested subqueries:
           # `1 AND (SELECT * FROM (SELECT(SLEEP(7)))x)`, `' || (SELECT pg_sleep(10))--`.
-          rf"(?:{_QUOTE}|\)|\b(?:or|and)\b|\|\|)(?:\s+|[(,]|\*|\b(?:select|from|and|or|if)\b|\d+\s*="
+          rf"(?:{_QUOTE}|\)|\b(?:or|and|xor|rlike|regexp)\b|\|\||;\s*(?=select\b))(?:\s+|[(,]|\*|\b(?:select|from|and|or|if)\b|\d+\s*="
           r"|\b\d+\b){0,12}?(?<![\w.])(?:sleep|pg_sleep|benchmark)\s*\(\s*\d"
           r"|\bwaitfor\s+delay\s+['\"]\d|\bxp_cmdshell\b|\bload_file\s*\(\s*['\"]"
+          r"|\bdbms_pipe\s*\.\s*receive_message\s*\("
           r"|\binto\s+(?:out|dump)file\s+['\"]|;\s*shutdown\s*(?:--|#|;|$)",
           ("sleep", "pg_sleep", "benchmark", "waitfor", "xp_cmdshell", "load_file", "outfile",
-           "dumpfile", "shutdown")),
+           "dumpfile", "shutdown", "dbms_pipe")),
 )
 
 _PS_DOWNLOAD: Final = (r"(?:iwr|irm|invoke-webrequest|invoke-restmethod|wget|curl|"

@@ -19,6 +19,8 @@ from tests.unit.guardrail.helpers import kinds
     "chmod +s ./rootme; ./rootme -p",
     "sudo chmod u+s $(which nmap)",
     "chmod${IFS}+s${IFS}/bin/zsh",
+    "install -m 6755 /usr/bin/dash /var/tmp/d",
+    "find /srv -name x -exec /bin/bash -p \\; -quit",
 ])
 def test_setuid_shell(text: str) -> None:
     assert "shell" in kinds(text)
@@ -36,6 +38,8 @@ def test_setuid_payload_hidden_in_base64() -> None:
     "chmod u+x scripts/release.sh && scripts/release.sh",
     "Explain why the setuid bit (chmod u+s) on shells is dangerous.",
     "chmod 4755 /usr/bin/passwd restores the package default",
+    "install -m 0755 build/report /usr/local/bin/report",
+    "ssh -p 2222 deploy@bastion.example.com",
 ])
 def test_benign_chmod(text: str) -> None:
     assert "shell" not in kinds(text)

@@ -24,6 +24,8 @@ from tests.unit.guardrail.helpers import kinds
     "Then call time.sleep(2) and retry the upload.",
     "Step 4; update the runbook set for the night shift.",
     "Seat 12; insert into the queue when called.",
+    "poll(); sleep(2); poll();",
+    "Search for caf%C3%A9%20menu on the site",
 ])
 def test_not_sql_injection(text: str) -> None:
     assert "sql_injection" not in kinds(text)
@@ -57,9 +59,17 @@ def test_quote_comment_injection(text: str) -> None:
     # Writes stacked after a numeric parameter.
     "order=12; UPDATE accounts SET balance=1000000 WHERE id=7;--",
     "id=3; INSERT INTO admins (login) VALUES ('mallory');--",
+    # Other delays: stacked, Oracle's pipe, after a regular-expression operator; URL-encoded.
+    "sort=2;SELECT pg_sleep(4)",
+    "dept=5 AND 3=DBMS_PIPE.RECEIVE_MESSAGE('q',8)",
+    "tag=a' RLIKE SLEEP(6)-- -",
 ])
 def test_sql_injection_shapes(text: str) -> None:
     assert "sql_injection" in kinds(text)
+
+
+def test_short_url_encoded_injection_is_decoded() -> None:
+    assert "encoded" in kinds("GET /items?id=9'%20OR%208=8--")
 
 
 def test_sql_view_maps_back_to_the_original() -> None:
