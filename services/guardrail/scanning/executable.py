@@ -270,6 +270,11 @@ _SQL_AROUND: Final = re.compile(
     rf"|\bwhere\s+[\w.`\"]+\s*(?:=|<|>|like\b|in\s*\()"
     rf"|\b(?:or|and)\s+{_QUOTE}?(?P<a>\w+){_QUOTE}?\s*=\s*{_QUOTE}?(?P=a)\b", _I)
 _QUOTED_VALUE_MAX: Final = 200
+_STRING_PREFIX: Final = re.compile(r"(?<![\w])(?:[rbfu]|rb|br|fr|rf)$", _I)
+# What an injected comment cuts off is more query (`-- AND pw = ''`) or nothing; a note in
+# prose after it (`-- only live rows`) is a comment in a query someone wrote.
+_COMMENTED_OUT: Final = re.compile(
+    r"[ \t\-+]*(?:$|\n|(?:and|or|union|select|having|order|group|limit|where)\b|['\"`;=)])", _I)
 
 
 def _opening_quote(text: str, close: int) -> int | None:
@@ -285,20 +290,24 @@ def _opening_quote(text: str, close: int) -> int | None:
                        and text[pos + 1].isalpha())
         if quote == "'" and inside_word:
             continue  # an apostrophe (user's, don't) opens nothing
-        return pos if pos == 0 or not text[pos - 1].isalnum() else None
+        if pos == 0 or not text[pos - 1].isalnum():
+            return pos
+        # A Python string prefix (f"...", rb'...') still opens a string.
+        return pos if _STRING_PREFIX.search(text, max(0, pos - 3), pos) else None
 
 
 def _quote_breaks_out(match: re.Match[str]) -> bool:
     # `admin'--` closes a string the text never opened: the quote breaks out of the query's
     # literal. `timeout = "36s"  # carrier SLA` closes its own string, and a comment after it
-    # is only an injection with SQL around it.
+    # is only an injection with SQL around it that cuts off the rest of the query.
     text = match.string
     close = match.start("q")
     opening = _opening_quote(text, close)
     if opening is None:
         return True
-    return _SQL_AROUND.search(text, max(0, opening - _QUOTED_VALUE_MAX),
-                              match.end() + _QUOTED_VALUE_MAX) is not None
+    return (_COMMENTED_OUT.match(text, match.end()) is not None
+            and _SQL_AROUND.search(text, max(0, opening - _QUOTED_VALUE_MAX),
+                                   match.end() + _QUOTED_VALUE_MAX) is not None)
 SQL_RULES: Final = (
     _rule("tautology", "sql_injection",
           rf"{_QUOTE}\s*\)?\s*(?:or|and|\|\||&&)\s+(?:{_QUOTE}?(?P<a>\w+){_QUOTE}?\s*(?:=|like)\s*"

@@ -19,6 +19,8 @@ from tests.unit.guardrail.helpers import kinds
     'backup_iban = "DE44 5001 0517 5407 3249 31"  # FIXME rotate yearly',
     "Tom's note: the default is 'strict' # see the wiki",
     'path = "/var/lib/app"\t# created by the installer',
+    'greeting = f"{user}\'s dashboard"  # shown after login',
+    "WHERE region = 'emea' -- excludes test tenants",
     # Delays and stacked statements that are not SQL.
     "if not ready(): sleep(3)",
     "Then call time.sleep(2) and retry the upload.",
