@@ -73,6 +73,9 @@ _AMOUNT_AFTER: Final = re.compile(
 
 # After a phone word: digits in groups of 2-4 (the first 1-4), as people write phone numbers.
 _GROUPED: Final = re.compile(r"^\(?\d{1,4}\)?(?:[ .\-/]{1,2}\d{2,4})+$")
+# A count with thousands separators (`12 345 678 calls`); nine digits in threes are also the
+# Iberian phone layout, which has its own rule.
+_THOUSANDS: Final = re.compile(r"^(?!\d{3}\D\d{3}\D\d{3}$)\d{1,3}([ .,])\d{3}(?:\1\d{3})+$")
 # Dates, times and decimals, which a phone word nearby ("the call on 2024.05.01") does not make phones.
 _DATE_OR_DECIMAL: Final = re.compile(
     r"^(?:(?:19|20)\d\d[ .\-/]?(?:0[1-9]|1[0-2])[ .\-/]?(?:0[1-9]|[12]\d|3[01])(?:\D|$)"
@@ -90,7 +93,8 @@ _ID_LABEL: Final = re.compile(
         |iban|bic|policy|contract|shipment|parcel|lot|model|isbn|issn|doi|product|component
         |article|art|cat|asset|licen[cs]e|permit|registration|reg|vin|imei|timestamp|epoch
         |unix|record|row|seq|sequence|offset|pid|uid|nonce|checksum|txn|transaction|receipt|booking
-        |reservation|confirmation|pnr|waybill|container|voucher|coupon|pin|otp|zip|postcode)
+        |reservation|confirmation|pnr|waybill|container|voucher|coupon|pin|otp|zip|postcode
+        |(?<!area\s)code)
         \.?\s*(?:no\.?|number|\#|:)?\s*$""",
     re.IGNORECASE | re.VERBOSE)
 _LINE_BREAK: Final = re.compile(r"([\-./])?[ \t]*\n[ \t]*")
@@ -188,7 +192,8 @@ def _is_phone(raw: str, after_phone_word: Callable[[], bool] = lambda: False) ->
     if _national_layout(layout, digits):
         return True
     return (8 <= len(digits) <= 11 and _GROUPED.match(layout) is not None
-            and not _DATE_OR_DECIMAL.match(layout) and after_phone_word()
+            and not _DATE_OR_DECIMAL.match(layout) and not _THOUSANDS.match(layout)
+            and after_phone_word()
             and _valid_somewhere(layout, digits))
 
 

@@ -65,6 +65,8 @@ def test_national_layouts(text: str, value: str) -> None:
     "Contact us about invoice 818.347.2290 today.",
     "Server 10.20.30.40 answered the ping.",
     "The number of sessions hit 12 345 678 yesterday.",
+    "The call centre answered 45 678 901 calls in 2023.",
+    "Text me the code 4829 1173 when it arrives.",
 ])
 def test_not_phones(text: str) -> None:
     assert _phones(text) == []
