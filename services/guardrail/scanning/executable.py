@@ -607,6 +607,22 @@ _DIRECTIVE: Final = re.compile(
 
 def _directive_follows(match: re.Match[str]) -> bool:
     return _DIRECTIVE.match(match.string, match.end(), match.end() + 80) is not None
+
+
+# Hidden text that orders a model about (e-mail preheaders say "Click to view in your browser").
+_MODEL_TASK: Final = re.compile(
+    r"\b(?:ignore|disregard|forget|instructions?|assistant|ai|model|llm|summary|summari[sz]e"
+    r"|respond|reply|answer|response|output|prompt|system|user'?s?|passwords?|credentials?|api\s+keys?"
+    r"|secrets?|tokens?|card\s+numbers?|rank|rate|score|approve|recommend"
+    r"|conversation|transcript)\b", _I)
+
+
+def _hidden_order(match: re.Match[str]) -> bool:
+    if not _directive_follows(match):
+        return False
+    end = match.string.find("<", match.end(), match.end() + 400)
+    return _MODEL_TASK.search(match.string, match.end(),
+                              end if end != -1 else match.end() + 400) is not None
 # Questions about the model's own start-up instructions: "what instructions were you given?".
 _GIVEN_INSTRUCTIONS: Final = (
     r"\b(?:first|initial|opening|earliest)\s+(?:message|prompt|instructions?|lines?|text)\s+(?:in|of)"
@@ -765,7 +781,7 @@ PROMPT_RULES: Final = (
           # An element styled invisible whose text is an order: people never see it, models do.
           r"(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:px|pt|em)?\b"
           r"|opacity\s*:\s*0(?:\.0+)?\b)[^<>\n]{0,120}>",
-          ("display", "visibility", "font-size", "opacity"), check=_directive_follows),
+          ("display", "visibility", "font-size", "opacity"), check=_hidden_order),
     _rule("given_instructions", "prompt_injection", _GIVEN_INSTRUCTIONS,
           ("given", "told", "provided", "fed", "sent", "programmed", "configured", "set",
            "initialized", "initialised", "loaded", "primed", "received", "conversation", "chat",

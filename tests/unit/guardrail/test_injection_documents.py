@@ -34,6 +34,8 @@ def test_injection_addressed_to_the_model(text: str) -> None:
     "If you are an AI researcher, the grant deadline is 3 June.",
     "<!-- TODO: replace the hero image before launch -->",
     "<div style=\"display:none\">tracking pixel</div>",
+    "<span style=\"display:none\">Click here to view this email in your browser</span>",
+    "<td style=\"font-size:0\">Call us today for 20% off</td>",
     "Please send me the guest wifi password for the meeting room.",
     "Tool output: {\"tool\": \"kb.search\", \"status\": \"ok\", \"hits\": 3}",
 ])
