@@ -582,7 +582,8 @@ _ADDRESSEE: Final = (
     rf"|committee|lab|department|vendor|policy|project|budget|roadmap|strategy|working))"
     rf"(?:{_READING_THIS})?"
     rf"|{_AI_READER}{_READING_THIS}"
-    rf"|(?:hey|hi|hello|dear|attention|attn)\s*,?\s+{_AI_READER}\b"
+    rf"|(?:attention|attn)\s*,?\s+{_AI_READER}\b"
+    rf"|(?P<greeting>(?:hey|hi|hello|dear)\s*,?\s+{_AI_READER}\b)"
     rf"|if\s+you\s+are\s+an?\s+(?:{_AI_READER}|automated\s+\w+)\b(?:{_READING_THIS})?"
     rf"|(?:assistant|ai|llm|model|agent|bot)\s+(?:instructions?|directives?|prompt|override)\s*:)")
 # Every address has one of these: a note word, a greeting, "if", a reading verb, "instructions:".
@@ -605,8 +606,20 @@ _DIRECTIVE: Final = re.compile(
     r"|report|pretend|act|only)\b", _I)
 
 
+# After a greeting ("Hey ChatGPT, summarise this") only an order against the user is telling.
+_HOSTILE_DIRECTIVE: Final = re.compile(
+    r"[\s:,.;\-\])]*(?:please\s+)?(?:ignore|disregard|forget|override|pretend|(?:do\s+not|don'?t|never)"
+    r"\s+(?:tell|mention|reveal|inform|disclose|show|let))\b", _I)
+
+
 def _directive_follows(match: re.Match[str]) -> bool:
     return _DIRECTIVE.match(match.string, match.end(), match.end() + 80) is not None
+
+
+def _addressed_directive(match: re.Match[str]) -> bool:
+    if match.group("greeting") is not None:
+        return _HOSTILE_DIRECTIVE.match(match.string, match.end(), match.end() + 80) is not None
+    return _directive_follows(match)
 
 
 # Hidden text that orders a model about (e-mail preheaders say "Click to view in your browser").
@@ -776,7 +789,7 @@ PROMPT_RULES: Final = (
     _rule("persona_unbound", "prompt_injection", _PERSONA, _PERSONA_HINTS,
           requires=(_UNBOUND_HINTS + _SECRET_HINTS,), check=_persona_unbound),
     _rule("addressed_to_model", "prompt_injection", _ADDRESSEE, _ADDRESSEE_HINTS,
-          requires=(_ADDRESS_HINTS,), check=_directive_follows),
+          requires=(_ADDRESS_HINTS,), check=_addressed_directive),
     _rule("hidden_instruction", "prompt_injection",
           # An element styled invisible whose text is an order: people never see it, models do.
           r"(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?:px|pt|em)?\b"

@@ -31,6 +31,8 @@ def test_injection_addressed_to_the_model(text: str) -> None:
     "Note to the AI team: the GPU budget review moved to Friday.",
     "Our AI models reading this benchmark scored 71% on the held-out split.",
     "Dear AI enthusiasts, the meetup starts at 7 pm.",
+    "Hey ChatGPT, summarise this article in three bullet points.",
+    "Hi AI assistant, please rate my cover letter.",
     "If you are an AI researcher, the grant deadline is 3 June.",
     "<!-- TODO: replace the hero image before launch -->",
     "<div style=\"display:none\">tracking pixel</div>",
