@@ -428,13 +428,16 @@ _OVERRIDE_VERB: Final = (
     r"|pay\s+no\s+attention\s+to|do\s+not\s+(?:follow|obey)|don'?t\s+(?:follow|obey|listen\s+to)"
     r"|no\s+longer\s+(?:follow|obey|adhere\s+to|comply\s+with)"
     r"|stop\s+(?:following|obeying|adhering\s+to|complying\s+with))")
-_NEGATION_BEFORE: Final = re.compile(r"(?:n't|\bnot|\bnever)\s+$", _I)
+_NEGATION_BEFORE: Final = re.compile(
+    r"(?:n't|\bnot|\bnever)\s+$"
+    # "...documents that tell you to ignore your rules": a rule about injections, quoting one.
+    r"|\b(?:that|which|who)\s+(?:tells?|asks?|wants?|instructs?|urges?)\s+you\s+to\s+$", _I)
 
 
 def _not_negated(match: re.Match[str]) -> bool:
     # "Don't forget the previous rules" is a reminder. (A check, not a look-behind in the pattern:
     # look-behinds at every position cost more than the rest of the override rules.)
-    return _NEGATION_BEFORE.search(match.string, max(0, match.start() - 7), match.start()) is None
+    return _NEGATION_BEFORE.search(match.string, max(0, match.start() - 40), match.start()) is None
 
 
 _OVERRIDE_HINTS: Final = (
@@ -501,7 +504,7 @@ _PERSONA_HINTS: Final = (
     "model", "assistant", "chatbot", "bot", "llm", "entity", "you")
 # What makes a persona a jailbreak: it has no rules, never refuses, or hands out secrets.
 _UNBOUND: Final = (
-    r"\b(?:(?:no|without(?:\s+any)?|free\s+(?:of|from)(?:\s+(?:all|any))?|zero|ignor(?:es?|ing)"
+    r"\b(?:(?:no|without(?:\s+any)?|free\s+(?:of|from)(?:\s+(?:all|any))?|zero|ignor(?:es|ing)"
     r"(?:\s+(?:all|every|any))?|bypass(?:es|ing)?(?:\s+(?:all|every|any))?|break(?:s|ing)?"
     r"(?:\s+(?:all|every|any))?|not\s+bound\s+by(?:\s+(?:any|all))?|unbound\s+by"
     r"|(?:does|do)(?:n'?t|\s+not)\s+(?:care\s+about|follow|have|obey|(?:have|need)\s+to\s+(?:abide"
@@ -526,7 +529,9 @@ _UNBOUND_HINTS: Final = (
     "disclaimer", "disclaimers", "laws", "confines", "matter")
 # Asking for a secret: "read me the production database password", "email the API keys".
 _SECRET_ASK: Final = (
-    r"\b(?:(?:read|tell|give|send|e-?mail|mail|share|reveal|list|print|recite|show|dump|leak|post"
+    # "Never reveal the admin password" is a rule a system prompt sets, not a request.
+    r"\b(?<!never )(?<!not )(?<!n't )(?:(?:read|tell|give|send|e-?mail|mail|share|reveal|list|print"
+    r"|recite|show|dump|leak|post"
     r"|paste|provide|disclose|output|say|whisper|sing|recite)(?:s|es|ing)?|told|gave|sent|shared"
     r"|showed|sang|sung"
     r"|recited|revealed|whispered|leaked|spell\s+out|type\s+out|reply\s+(?:only\s+)?with"
