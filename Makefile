@@ -35,7 +35,7 @@ broker: ## make sure RabbitMQ answers at AGENTBUS_AMQP_URL (starts a local one i
 topology: setup broker ## declare exchanges, queues, users and permissions (idempotent)
 	$(BIN)/agentbus topology apply --quiet
 
-run: setup broker topology ## run the whole system locally with a demo saga that completes and one that compensates
+run: setup proto broker topology ## run the whole system locally with a demo saga that completes and one that compensates
 	@bash scripts/run_demo.sh
 
 lint: setup ## ruff over the whole tree
