@@ -30,55 +30,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Final
 
-from services.guardrail.scanning import multilingual
+from services.guardrail.scanning import multilingual, postexploit
 from services.guardrail.scanning.decoders import find_encoded
 from services.guardrail.scanning.normalize import reveal_shell, reveal_sql, reveal_words
+from services.guardrail.scanning.rules import STRONG, WEAK, Rule
+from services.guardrail.scanning.rules import rule as _rule
 from services.guardrail.scanning.types import Detection
 
 _I: Final = re.IGNORECASE
 MAX_DECODE_DEPTH: Final = 2
-_STRONG: Final = 2
-_WEAK: Final = 1
-
-
-# Hints are lower-case tokens (letters, digits, underscores) or, for punctuation, substrings.
+_STRONG: Final = STRONG
+_WEAK: Final = WEAK
 _TOKEN: Final = re.compile(r"[a-z0-9_$]+")
-_WORD_HINT: Final = re.compile(r"^[a-z0-9_]+$")
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """One payload shape: its kind, its pattern, the hints it needs, and its weight."""
-
-    name: str
-    kind: str
-    pattern: re.Pattern[str]
-    # The rule runs only when the text has one of these tokens or contains one of these strings;
-    # every match of the pattern necessarily contains one of them.
-    words: frozenset[str]
-    substrings: tuple[str, ...]
-    weight: int = _STRONG
-    check: Callable[[re.Match[str]], bool] | None = None
-    # Further hint groups that must all be present too (each: any of its words or substrings).
-    requires: tuple[tuple[frozenset[str], tuple[str, ...]], ...] = ()
-    # For weak prompt-injection cues: what kind of cue it is (markup, policy talk, an action).
-    group: str = ""
-
-
-def _split_hints(hints: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
-    return (frozenset(h for h in hints if _WORD_HINT.match(h)),
-            tuple(h for h in hints if not _WORD_HINT.match(h)))
-
-
-def _rule(name: str, kind: str, pattern: str, hints: tuple[str, ...], *, weight: int = _STRONG,
-          flags: int = _I, check: Callable[[re.Match[str]], bool] | None = None,
-          requires: tuple[tuple[str, ...], ...] = (), group: str = "") -> Rule:
-    words, substrings = _split_hints(hints)
-    return Rule(name, kind, re.compile(pattern, flags), words, substrings, weight, check,
-                tuple(_split_hints(hint_group) for hint_group in requires), group)
 
 
 _SH: Final = r"(?:sudo\s+(?:-\S+\s+)*)?(?:/usr)?(?:/bin/)?(?:ba|z|k|da|fi|tc|c)?sh\b(?![.\-])"
@@ -920,7 +885,8 @@ PROMPT_RULES: Final = (
 _WEAK_GROUPS_NEEDED: Final = 2
 
 
-NON_PROMPT_RULES: Final = SHELL_RULES + PYTHON_RULES + SQL_RULES + POWERSHELL_RULES + ENCODED_RULES
+NON_PROMPT_RULES: Final = (SHELL_RULES + postexploit.RULES + PYTHON_RULES + SQL_RULES + POWERSHELL_RULES
+                           + ENCODED_RULES)
 
 
 class _Gate:
