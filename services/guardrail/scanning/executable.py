@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from services.guardrail.scanning import multilingual, postexploit
+from services.guardrail.scanning import multilingual, postexploit, windows
 from services.guardrail.scanning.decoders import find_encoded
 from services.guardrail.scanning.normalize import reveal_shell, reveal_sql, reveal_words
 from services.guardrail.scanning.rules import STRONG, WEAK, Rule
@@ -886,7 +886,7 @@ _WEAK_GROUPS_NEEDED: Final = 2
 
 
 NON_PROMPT_RULES: Final = (SHELL_RULES + postexploit.RULES + PYTHON_RULES + SQL_RULES + POWERSHELL_RULES
-                           + ENCODED_RULES)
+                           + windows.RULES + ENCODED_RULES)
 
 
 class _Gate:
