@@ -34,7 +34,12 @@ from typing import Final
 
 from services.guardrail.scanning import multilingual, postexploit, windows
 from services.guardrail.scanning.decoders import find_encoded
-from services.guardrail.scanning.normalize import reveal_shell, reveal_sql, reveal_words
+from services.guardrail.scanning.normalize import (
+    reveal_concat,
+    reveal_shell,
+    reveal_sql,
+    reveal_words,
+)
 from services.guardrail.scanning.rules import STRONG, WEAK, Rule
 from services.guardrail.scanning.rules import rule as _rule
 from services.guardrail.scanning.types import Detection
@@ -225,6 +230,51 @@ PYTHON_RULES: Final = (
           r"|\bfrom\s+(?:os|subprocess|pty)\s+import\s+(?:system|popen|spawn\w*|exec\w*|getoutput"
           r"|getstatusoutput)\b[^\n]{0,80}?;\s*(?:system|popen|spawn\w*|exec\w*|getoutput)\s*\(",
           ("import_module", "getattr", "import")),
+)
+
+_EXEC_ATTR: Final = (r"(?:system|popen[234]?|spawn[lv]p?e?|exec[lv]p?e?|Popen|check_output|check_call"
+                     r"|getoutput|getstatusoutput)")
+# A module name built at run time: `'o'+'s'`, `chr(111)+...`, `bytes.fromhex(...)`, `'so'[::-1]`.
+_COMPUTED_NAME: Final = (r"(?:[\"'][^\"'\n]{0,20}[\"']\s*(?:\+|\[\s*::\s*-1)|chr\s*\(|bytes\s*\.\s*fromhex"
+                         r"|base64\s*\.|codecs\s*\.|binascii\s*\.|[\"'][\"']\s*\.\s*join)")
+HIDDEN_PYTHON_RULES: Final = (
+    _rule("dynamic_module_call", "python",
+          # Whatever the module is called, calling a command runner on it runs a command.
+          rf"\b(?:import_module|__import__)\s*\((?:[^()\n]|\([^()\n]*\)){{1,160}}\)\s*\.\s*{_EXEC_ATTR}"
+          rf"\s*\(|\bsys\s*\.\s*modules\s*\[[^\]\n]{{1,60}}\]\s*\.\s*{_EXEC_ATTR}\s*\("
+          rf"|\bimport_module\s*\(\s*{_COMPUTED_NAME}"
+          rf"|\bgetattr\s*\(\s*[^,()\n]{{1,80}}(?:\([^()\n]*\))?\s*,\s*[\"'](?:{_EXEC_ATTR}|eval|exec"
+          r"|__import__)[\"']"
+          rf"|\bgetattr\s*\(\s*(?:os|subprocess|builtins|__builtins__|pty|sys\s*\.\s*modules[^,\n]*"
+          rf"|(?:importlib\s*\.\s*)?import_module\s*\([^()\n]*\)|__import__\s*\([^()\n]*\))\s*,\s*"
+          rf"{_COMPUTED_NAME}",
+          ("import_module", "__import__", "modules", "getattr")),
+    _rule("builtins_exec", "python",
+          r"\bbuiltins\s*\.\s*(?:exec|eval|__import__)\s*\(|\b__builtins__\s*\.\s*__dict__\s*\["
+          r"|\bvars\s*\(\s*__builtins__\s*\)|\bglobals\s*\(\s*\)\s*\[\s*[\"']__builtins__[\"']",
+          ("builtins", "__builtins__")),
+    _rule("import_alias_exec", "python",
+          r"\bfrom\s+(?:os|subprocess|pty|commands)\s+import\s+(?P<fn>system|popen|getoutput"
+          r"|getstatusoutput|spawn\w*|exec[lv]\w*)(?:\s+as\s+(?P<alias>\w+))?[\s\S]{0,300}?"
+          r"(?<![\w.])(?:(?P=alias)|(?P=fn))\s*\(\s*[^)\s]",
+          ("import",), requires=(("os", "subprocess", "pty", "commands"),)),
+    _rule("ctypes_shellcode", "python",
+          # Executable memory from Python: the first steps of a shellcode loader.
+          r"(?:\.|\b)(?:VirtualAlloc(?:Ex)?|VirtualProtect(?:Ex)?|RtlMoveMemory|CreateRemoteThread"
+          r"|WriteProcessMemory|CreateThread|QueueUserAPC|NtAllocateVirtualMemory)\s*(?:\(|\.argtypes"
+          r"|\.restype)|\bmmap\s*\.\s*PROT_EXEC\b|\bPAGE_EXECUTE_READWRITE\b"
+          r"|\bctypes\s*\.\s*CFUNCTYPE\s*\([^()\n]*\)\s*\(\s*(?:ctypes\s*\.\s*)?(?:addressof|cast|c_void_p"
+          r"|\w*(?:addr|ptr|buf)\w*)\b",
+          ("virtualalloc", "virtualallocex", "virtualprotect", "virtualprotectex", "rtlmovememory",
+           "createremotethread", "writeprocessmemory", "createthread", "queueuserapc",
+           "ntallocatevirtualmemory", "prot_exec", "page_execute_readwrite", "cfunctype"),
+          requires=(("ctypes", "mmap", "windll", "kernel32", "cdll"),)),
+    _rule("python_socket_shell", "python",
+          # A socket connected out, then a shell (or its descriptors) handed to it.
+          r"\.connect\s*\(\s*\(\s*[\"']?[\w.\-]+[\"']?\s*,\s*\d+\s*\)\s*\)[\s\S]{0,400}?"
+          r"(?:\.fileno\s*\(\s*\)|[\"'](?:/bin/)?(?:ba|z|da)?sh[\"']|[\"']cmd(?:\.exe)?[\"']"
+          r"|\bpty\s*\.\s*spawn|\b(?:check_output|getoutput|popen)\s*\([^)\n]{0,40}\brecv)",
+          ("connect",), requires=(("socket",),)),
 )
 
 _QUOTE: Final = r"['\"`]"
@@ -885,8 +935,8 @@ PROMPT_RULES: Final = (
 _WEAK_GROUPS_NEEDED: Final = 2
 
 
-NON_PROMPT_RULES: Final = (SHELL_RULES + postexploit.RULES + PYTHON_RULES + SQL_RULES + POWERSHELL_RULES
-                           + windows.RULES + ENCODED_RULES)
+NON_PROMPT_RULES: Final = (SHELL_RULES + postexploit.RULES + PYTHON_RULES + HIDDEN_PYTHON_RULES
+                           + SQL_RULES + POWERSHELL_RULES + windows.RULES + ENCODED_RULES)
 
 
 class _Gate:
@@ -986,6 +1036,12 @@ def find_executables(text: str, *, depth: int = 0) -> list[Detection]:
         hidden, _ = _match_rules(shell_view.text, _NON_PROMPT, _Gate(shell_view.text))
         for d in hidden:
             start, end = shell_view.to_original(d.start, d.end)
+            found.append(Detection(d.type, start, end, d.value))
+    concat_view = reveal_concat(text)
+    if concat_view.changed:
+        hidden, _ = _match_rules(concat_view.text, _NON_PROMPT, _Gate(concat_view.text))
+        for d in hidden:
+            start, end = concat_view.to_original(d.start, d.end)
             found.append(Detection(d.type, start, end, d.value))
     sql_view = reveal_sql(text)
     if sql_view.changed:

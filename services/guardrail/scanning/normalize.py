@@ -283,3 +283,35 @@ def reveal_sql(text: str) -> OffsetMap:
     replacements = [(m.start(), m.end(), f" {m.group(1) or ''} ")
                     for m in _SQL_COMMENT.finditer(text)]
     return OffsetMap(text, replacements)
+
+
+# --- a lossy view for code detectors ----------------------------------------------------------
+
+# Names split into string pieces so that no rule sees them whole: `'o'+'s'`, `"Am" + "siUtils"`,
+# `'metsys'[::-1]`, `''.join(['o', 's'])`. The view joins the pieces back into one literal.
+_CONCAT: Final = re.compile(
+    r"(['\"])\s*\+\s*\1"
+    r"|(['\"])(\w{2,24})\2\s*\[\s*::\s*-1\s*\]"
+    r"|(['\"])\4\s*\.\s*join\s*\(\s*[\[(]\s*((?:['\"]\w{0,12}['\"]\s*,\s*){1,12}['\"]\w{0,12}['\"])"
+    r"\s*,?\s*[\])]\s*\)")
+_LITERAL_PIECE: Final = re.compile(r"['\"](\w{0,12})['\"]")
+
+
+def _may_split_names(text: str) -> bool:
+    return ("+" in text and ("'" in text or '"' in text)) or "[::-1]" in text or ".join(" in text
+
+
+def reveal_concat(text: str) -> OffsetMap:
+    """Join string literals split to hide a name (`'sys'+'tem'`, `'so'[::-1]`), for code rules."""
+    if not _may_split_names(text):
+        return OffsetMap(text)
+    replacements = []
+    for m in _CONCAT.finditer(text):
+        if m.group(1) is not None:
+            new = ""
+        elif m.group(3) is not None:
+            new = f"{m.group(2)}{m.group(3)[::-1]}{m.group(2)}"
+        else:
+            new = "'" + "".join(_LITERAL_PIECE.findall(m.group(5))) + "'"
+        replacements.append((m.start(), m.end(), new))
+    return OffsetMap(text, replacements)

@@ -61,3 +61,8 @@ def test_windows_attacks(text: str) -> None:
 ])
 def test_windows_admin_commands(text: str) -> None:
     assert kinds(text) == set()
+
+
+def test_amsi_bypass_split_into_pieces() -> None:
+    text = "[Ref].Assembly.GetType('System.Management.Automation.'+'Am'+'siUtils')"
+    assert "powershell" in kinds(text.replace("[Ref].Assembly.GetType", "$a.GetType"))
