@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from services.guardrail.scanning import multilingual, postexploit, windows
+from services.guardrail.scanning import multilingual, postexploit, sqli, windows
 from services.guardrail.scanning.decoders import find_encoded
 from services.guardrail.scanning.normalize import (
     reveal_concat,
@@ -325,19 +325,21 @@ def _quote_breaks_out(match: re.Match[str]) -> bool:
                                    match.end() + _QUOTED_VALUE_MAX) is not None)
 SQL_RULES: Final = (
     _rule("tautology", "sql_injection",
-          rf"{_QUOTE}\s*\)?\s*(?:or|and|\|\||&&)\s+(?:{_QUOTE}?(?P<a>\w+){_QUOTE}?\s*(?:=|like)\s*"
+          # Parentheses balance the query around it: `') OR ('a'='a`, `")) OR ((1=1`.
+          rf"{_QUOTE}\s*\)*\s*(?:or|and|\|\||&&)(?:\s+|\s*\()\(*\s*(?:{_QUOTE}?(?P<a>\w+){_QUOTE}?\s*(?:=|like)\s*"
           rf"{_QUOTE}?(?P=a)\b|{_QUOTE}{_QUOTE}\s*=\s*{_QUOTE}|\d+\s*[<>]\s*\d+\b|true\b"
           r"|not\s+false\b)",
           ("like", "true", "false", "=", "<", ">"),
           requires=(("'", '"', "`"),)),
-    _rule("numeric_tautology", "sql_injection", r"(?<![\w.])(?:\d+\s+|\)\s*)or\s+(?P<n>\d+)\s*=\s*(?P=n)\b",
+    _rule("numeric_tautology", "sql_injection",
+          r"(?:(?<![\w.])\d+\s+|\)\s*)or(?:\s+|\s*\()\(*\s*(?P<n>\d+)\s*=\s*(?P=n)\b",
           ("=",),
           requires=(("or",),)),
     _rule("quote_comment", "sql_injection",
           rf"\w(?P<q>{_QUOTE})\)?\s*(?:--(?=[\s\-+]|$)|\#(?=\s|$)|/\*)", ("--", "#", "/*"),
           requires=(("'", '"', "`"),), check=_quote_breaks_out),
     _rule("true_then_comment", "sql_injection",
-          rf"{_QUOTE}\s*\)?\s*(?:or|\|\|)\s+(?:\d+|true)\s*\)?\s*(?:--(?=[\s\-+]|$)|\#|/\*)",
+          rf"{_QUOTE}\s*\)*\s*(?:or|\|\|)\s+(?:\d+|true)\s*\)*\s*(?:--(?=[\s\-+]|$)|\#|/\*)",
           ("or", "||"), requires=(("'", '"', "`"), ("--", "#", "/*"))),
     _rule("error_or_blind", "sql_injection",
           rf"{_QUOTE}\s*\)?\s*(?:and|or)\s+(?:\d+\s*=\s*)?(?:convert|cast|extractvalue|updatexml"
@@ -936,7 +938,8 @@ _WEAK_GROUPS_NEEDED: Final = 2
 
 
 NON_PROMPT_RULES: Final = (SHELL_RULES + postexploit.RULES + PYTHON_RULES + HIDDEN_PYTHON_RULES
-                           + SQL_RULES + POWERSHELL_RULES + windows.RULES + ENCODED_RULES)
+                           + SQL_RULES + sqli.RULES + POWERSHELL_RULES + windows.RULES
+                           + ENCODED_RULES)
 
 
 class _Gate:
@@ -984,7 +987,7 @@ class RuleSet:
 
 
 _NON_PROMPT: Final = RuleSet(NON_PROMPT_RULES)
-_SQL: Final = RuleSet(SQL_RULES)
+_SQL: Final = RuleSet(SQL_RULES + sqli.RULES)
 _PROMPT: Final = RuleSet(PROMPT_RULES)
 
 
