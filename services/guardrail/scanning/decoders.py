@@ -1,6 +1,6 @@
 """Find encoded runs in a text and decode the ones that hide readable text.
 
-Encodings: base64 (standard and URL-safe, possibly gzip/zlib-compressed), base32, hex (bare,
+Encodings: base64 (standard and URL-safe, possibly gzip/zlib/bzip2/xz-compressed), base32, hex (bare,
 spaced, `\\x..` escapes), `\\u00..` and octal escapes, URL encoding, HTML character references,
 and character-code lists (`chr(105)+chr(100)`, `String.fromCharCode(105,100)`).
 
@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bz2
 import html
+import lzma
 import re
 import zlib
 from dataclasses import dataclass
@@ -66,8 +68,25 @@ def _readable(text: str) -> bool:
     return sum(c.isalnum() or c == " " for c in text) >= len(text) * 0.5
 
 
+def _decompress_capped(data: bytes) -> bytes | None:
+    # bzip2 and xz streams, bounded like the others: a bomb yields its first _MAX_INFLATED bytes.
+    decompressor: bz2.BZ2Decompressor | lzma.LZMADecompressor
+    if data[:3] == b"BZh":
+        decompressor = bz2.BZ2Decompressor()
+    elif data[:6] == b"\xfd7zXZ\x00":
+        decompressor = lzma.LZMADecompressor()
+    else:
+        return None
+    try:
+        return decompressor.decompress(data, max_length=_MAX_INFLATED)
+    except (OSError, EOFError, lzma.LZMAError):
+        return None
+
+
 def _inflate(data: bytes) -> bytes | None:
     # gzip (1f 8b) or zlib (78 01/5e/9c/da) streams inside base64, bounded against zip bombs.
+    if data[:3] == b"BZh" or data[:6] == b"\xfd7zXZ\x00":
+        return _decompress_capped(data)
     if data[:2] == b"\x1f\x8b":
         wbits = 16 + zlib.MAX_WBITS
     elif len(data) > 2 and data[0] == 0x78 and data[1] in (0x01, 0x5E, 0x9C, 0xDA):
@@ -151,7 +170,9 @@ def find_encoded(text: str, words: frozenset[str] | None = None) -> list[Encoded
     n = len(text)
     for m in _RUN.finditer(text):
         start, end = m.start(), m.end()
-        if (start and text[start - 1] in _RUN_CHARS) or (end < n and text[end] in _RUN_CHARS):
+        # `P=aGVsbG8...` assigns a run: an `=` before it ends a name (padding only trails a run).
+        if ((start and text[start - 1] in _RUN_CHARS and text[start - 1] != "=")
+                or (end < n and text[end] in _RUN_CHARS)):
             continue
         run = m.group()
         if len(run) < 12:

@@ -32,7 +32,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from services.guardrail.scanning import multilingual, postexploit, sqli, windows
+from services.guardrail.scanning import indirection, multilingual, postexploit, sqli, windows
 from services.guardrail.scanning.decoders import find_encoded
 from services.guardrail.scanning.normalize import (
     reveal_concat,
@@ -939,7 +939,7 @@ _WEAK_GROUPS_NEEDED: Final = 2
 
 NON_PROMPT_RULES: Final = (SHELL_RULES + postexploit.RULES + PYTHON_RULES + HIDDEN_PYTHON_RULES
                            + SQL_RULES + sqli.RULES + POWERSHELL_RULES + windows.RULES
-                           + ENCODED_RULES)
+                           + ENCODED_RULES + indirection.RULES)
 
 
 class _Gate:
