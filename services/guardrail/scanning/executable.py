@@ -32,7 +32,14 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from services.guardrail.scanning import indirection, multilingual, postexploit, sqli, windows
+from services.guardrail.scanning import (
+    indirection,
+    multilingual,
+    postexploit,
+    smuggling,
+    sqli,
+    windows,
+)
 from services.guardrail.scanning.decoders import find_encoded
 from services.guardrail.scanning.normalize import (
     reveal_concat,
@@ -988,7 +995,7 @@ class RuleSet:
 
 _NON_PROMPT: Final = RuleSet(NON_PROMPT_RULES)
 _SQL: Final = RuleSet(SQL_RULES + sqli.RULES)
-_PROMPT: Final = RuleSet(PROMPT_RULES)
+_PROMPT: Final = RuleSet(PROMPT_RULES + smuggling.RULES)
 
 
 def _match_rules(text: str, rules: RuleSet, gate: _Gate) -> tuple[list[Detection], list[Rule]]:

@@ -11,8 +11,9 @@ IGNORECASE: Final = re.IGNORECASE
 STRONG: Final = 2
 WEAK: Final = 1
 
-# Hints are lower-case tokens (letters, digits, underscores) or, for punctuation, substrings.
-_WORD_HINT: Final = re.compile(r"^[a-z0-9_]+$")
+# Hints are lower-case tokens (letters, digits, underscores) or, for punctuation, substrings; a
+# hint ending in an underscore is a prefix (`send_` for send_email, send_sms...), so a substring.
+_WORD_HINT: Final = re.compile(r"^[a-z0-9_]*[a-z0-9]$")
 
 
 @dataclass(frozen=True, slots=True)
