@@ -29,9 +29,11 @@ _LABEL: Final = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
 # Not followed by more of a host name, nor by `:path` (`git@github.com:org/repo` is a remote).
 _TLD: Final = r"[A-Za-z]{2,24}(?![A-Za-z0-9\-]|:[A-Za-z0-9~/_.\-])"
 # Deliberate obfuscation: `name [at] host [dot] com`, `name(at)host(dot)com`, `name[@]host[.]com`.
-_BR_AT: Final = r"\s*(?:\[\s*(?:at|@)\s*\]|\(\s*(?:at|@)\s*\)|\{\s*(?:at|@)\s*\}|<\s*at\s*>)\s*"
+# Also `name -at- host -dot- edu`.
+_BR_AT: Final = (r"\s*(?:\[\s*(?:at|@)\s*\]|\(\s*(?:at|@)\s*\)|\{\s*(?:at|@)\s*\}|<\s*at\s*>"
+                 r"|-\s*at\s*-)\s*")
 _BR_DOT: Final = (r"(?:\s*(?:\[\s*(?:dot|\.)\s*\]|\(\s*(?:dot|\.)\s*\)|\{\s*(?:dot|\.)\s*\}"
-                  r"|<\s*dot\s*>)\s*|\s+dot\s+)")
+                  r"|<\s*dot\s*>|-\s*dot\s*-)\s*|\s+dot\s+)")
 # Matching starts from the separator (an `@` or a spelled/bracketed "at"), then reads the mailbox
 # name backwards and the domain forwards: scanning every position for a 64-character name would
 # cost more than all the other detectors on long tokens.
@@ -47,15 +49,16 @@ _FILE_EXTENSIONS: Final = frozenset((
     "woff2", "ttf"))
 _DOMAIN_OBFUSCATED: Final = re.compile(
     rf"{_LABEL}(?:(?:{_BR_DOT}|\.){_LABEL})*(?:{_BR_DOT}|\.){_TLD}", re.IGNORECASE)
-_BRACKET_AT: Final = re.compile(r"[\[({<]\s*(?:at|@)\s*[\])}>]", re.IGNORECASE)
-_BRACKET_HINTS: Final = ("[at", "(at", "{at", "<at", "[ at", "( at", "[@", "(@", "{@")
+_BRACKET_AT: Final = re.compile(r"[\[({<]\s*(?:at|@)\s*[\])}>]|-\s*at\s*-", re.IGNORECASE)
+_BRACKET_HINTS: Final = ("[at", "(at", "{at", "<at", "[ at", "( at", "[@", "(@", "{@", "-at-", "- at -",
+                         "-at -", "- at-")
 # `name at host dot com`: a plain " at " is common prose, so the dots must be spelled out, or the
 # name must look like a mailbox handle (`j.doe at example.com`, `maria88 at example.com`).
 _HANDLE: Final = re.compile(r"[0-9._\-]")
 _AT_FORM: Final = re.compile(_BR_AT + r"|\s+at\s+|\s@\s", re.IGNORECASE)
 _DOT_FORM: Final = re.compile(_BR_DOT, re.IGNORECASE)
 _OBFUSCATION_HINTS: Final = (" at ", " dot ", " @ ", "[at", "(at", "{at", "<at", "[ at", "( at", "[@",
-                             "(@", "{@", "[.", "(.", "{.")
+                             "(@", "{@", "[.", "(.", "{.", "-at-", "- at -", "-at -", "- at-")
 
 
 def _email_value(raw: str) -> str:

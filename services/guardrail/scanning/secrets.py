@@ -1,10 +1,13 @@
 """API secrets: vendor token formats, JWTs, PEM private keys and high-entropy `key=...` values.
 
-Vendor formats (AWS, GitHub, GitLab, Slack, Stripe, OpenAI/Anthropic, Google, Hugging Face, npm,
-SendGrid, Twilio) are recognised by their fixed prefixes. An AWS secret access key has no prefix,
-so it counts only next to its name or within a short distance after an access key id (a pair is
-two spans). A generic value counts only when assigned to a secret-sounding name and random-looking
-(entropy, mixed character classes), which keeps UUIDs, git SHAs and ordinary words out.
+Vendor formats (AWS, Azure storage keys and SAS signatures, GitHub, GitLab, Slack, Stripe,
+OpenAI/Anthropic, Google, Hugging Face, npm, PyPI, SendGrid, Twilio, Heroku, Mailgun, DigitalOcean,
+Vault, Atlassian, Shopify, Square, Discord, Telegram, Postman, Databricks, New Relic, Sentry,
+Grafana, Linear, Doppler, Pulumi, Mailchimp, age) are recognised by their fixed prefixes or shapes.
+An AWS secret access key has no prefix, so it counts only next to its name or within a short
+distance after an access key id (a pair is two spans). A generic value counts only when assigned
+to a secret-sounding name and random-looking (entropy, mixed character classes), which keeps
+UUIDs, git SHAs and ordinary words out.
 """
 
 from __future__ import annotations
@@ -41,6 +44,39 @@ _VENDOR: Final[tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]] = tuple(
         (("npm_",), rf"{_B}npm_[A-Za-z0-9]{{36}}{_E}"),                              # npm
         (("SG.",), rf"{_B}SG\.[A-Za-z0-9_\-]{{16,32}}\.[A-Za-z0-9_\-]{{16,64}}{_E}"),  # SendGrid
         (("SK",), r"(?<![A-Za-z0-9])SK[0-9a-f]{32}(?![A-Za-z0-9])"),                # Twilio
+        # Azure storage / Service Bus keys and SAS signatures: the key or signature only.
+        (("AccountKey=", "SharedAccessKey="),
+         r"(?<=AccountKey=)[A-Za-z0-9+/]{40,100}={0,2}|(?<=SharedAccessKey=)[A-Za-z0-9+/]{40,60}={0,2}"),
+        (("sig=",), r"(?<=[?&;\s\"']sig=)[A-Za-z0-9%+/]{30,90}(?:%3[Dd]|=){0,2}(?![A-Za-z0-9%+/=])"),
+        (("pypi-",), rf"{_B}pypi-Ag[A-Za-z0-9_\-]{{50,}}{_E}"),                          # PyPI
+        (("HRKU-",), rf"{_B}HRKU-[A-Za-z0-9_\-]{{20,}}{_E}"),                            # Heroku
+        (("key-",), rf"{_B}key-[0-9a-f]{{32}}{_E}"),                                      # Mailgun
+        (("_v1_",), rf"{_B}do[opr]_v1_[a-f0-9]{{64}}{_E}"),                               # DigitalOcean
+        (("hvs.", "hvb.", "hvr."), rf"{_B}hv[sbr]\.[A-Za-z0-9_\-]{{24,}}{_E}"),          # Vault
+        (("ATATT", "ATCTT"), rf"{_B}AT[AC]TT3[A-Za-z0-9_\-=]{{50,}}{_E}"),               # Atlassian
+        (("gldt-", "glrt-", "glptt-", "glft-", "glimt-", "glagent-", "glsoat-", "glcbt-"),
+         rf"{_B}gl(?:dt|rt|ptt|ft|imt|agent|soat|cbt)-[A-Za-z0-9_\-]{{20,}}{_E}"),       # GitLab
+        (("shpat_", "shpss_", "shpca_", "shppa_"), rf"{_B}shp(?:at|ss|ca|pa)_[a-fA-F0-9]{{32}}{_E}"),
+        (("sq0atp-", "sq0csp-"), rf"{_B}sq0(?:atp|csp)-[0-9A-Za-z_\-]{{22,43}}{_E}"),    # Square
+        (("discord",), r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{17,20}/"
+                       r"[A-Za-z0-9_\-]{60,70}"),
+        (("iscord", "ISCORD", "oken", "OKEN", "Bot "),                                      # Discord bot
+         rf"{_B}[MNO][A-Za-z0-9_\-]{{23,27}}\.[A-Za-z0-9_\-]{{6}}\.[A-Za-z0-9_\-]{{27,40}}{_E}"),
+        ((":AA",), r"(?<![A-Za-z0-9:])\d{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9_\-])"),  # Telegram
+        (("ya29.",), rf"{_B}ya29\.[0-9A-Za-z_\-]{{20,}}{_E}"),                           # Google OAuth
+        (("GOCSPX-",), rf"{_B}GOCSPX-[A-Za-z0-9_\-]{{28}}{_E}"),
+        (("PMAK-",), rf"{_B}PMAK-[a-f0-9]{{24}}-[a-f0-9]{{34}}{_E}"),                      # Postman
+        (("dapi",), rf"{_B}dapi[a-f0-9]{{32}}(?:-\d)?{_E}"),                              # Databricks
+        (("NRAK-",), rf"{_B}NRAK-[A-Z0-9]{{27}}{_E}"),                                     # New Relic
+        (("sntrys_", "sntryu_"), rf"{_B}sntry[su]_[A-Za-z0-9_=+/]{{40,}}{_E}"),            # Sentry
+        (("glsa_", "glc_"),                                                                # Grafana
+         rf"{_B}(?:glsa_[A-Za-z0-9]{{32}}_[a-f0-9]{{8}}|glc_[A-Za-z0-9+/]{{32,}}={{0,2}})"),
+        (("lin_api_",), rf"{_B}lin_api_[A-Za-z0-9]{{40}}{_E}"),                            # Linear
+        (("dp.",), rf"{_B}dp\.(?:pt|st|sa|ct|scim|audit)\.[A-Za-z0-9]{{40,44}}{_E}"),     # Doppler
+        (("AGE-SECRET-KEY-",), r"AGE-SECRET-KEY-1[0-9A-Z]{58}"),
+        (("pul-",), rf"{_B}pul-[a-f0-9]{{40}}{_E}"),                                       # Pulumi
+        (("-us",), r"(?<![A-Za-z0-9])[0-9a-f]{32}-us\d{1,2}(?![A-Za-z0-9])"),             # Mailchimp
+        (("Q~",), rf"{_B}[A-Za-z0-9_~.\-]{{3}}\dQ~[A-Za-z0-9_~.\-]{{31,34}}{_E}"),        # Azure AD
         (("eyJ",), rf"{_B}eyJ[A-Za-z0-9_\-]{{8,}}\.eyJ[A-Za-z0-9_\-]{{8,}}\."   # JWT
                    rf"(?:[A-Za-z0-9_\-]{{8,}}{_E})?"),
     ))
