@@ -23,10 +23,10 @@ _FILTER: Final = (r"(?:gunzip|gzip\s+-d\w*|zcat|bunzip2|bzip2\s+-d\w*|bzcat|xz\s
 
 RULES: Final = (
     rule("decode_substitution_exec", "encoded",
-         # The shell runs what a decoder prints: eval "$(...)", bash -c "$(...)", sh <(...), . <(...)
-         rf"(?:\beval|\b{_SHELL}\s+-c|\bsource|(?<![\w.\-/])\.|\b(?:ba|z)?sh)\s+[\"']?(?:\$\(|`|<\()"
+         # The shell runs what a decoder prints: eval "$(...)", bash -c "$(...)", sh <(...), source <(...)
+         rf"(?:\beval|\b{_SHELL}\s+-c|\bsource|\b(?:ba|z)?sh)\s+[\"']?(?:\$\(|`|<\()"
          rf"[^\n]{{0,600}}?{_DECODER}",
-         ("eval", "sh", "bash", "zsh", "dash", "ksh", "source", "."),
+         ("eval", "sh", "bash", "zsh", "dash", "ksh", "source"),
          requires=(("$(", "`", "<("),
                    ("base64", "xxd", "openssl", "gunzip", "zcat", "bunzip2", "bzcat", "xzcat", "unxz",
                     "uudecode", "gzip", "bzip2", "xz", "printf", "rev", "tr"))),

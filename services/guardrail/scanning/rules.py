@@ -11,9 +11,9 @@ IGNORECASE: Final = re.IGNORECASE
 STRONG: Final = 2
 WEAK: Final = 1
 
-# Hints are lower-case tokens (letters, digits, underscores) or, for punctuation, substrings; a
-# hint ending in an underscore is a prefix (`send_` for send_email, send_sms...), so a substring.
-_WORD_HINT: Final = re.compile(r"^[a-z0-9_]*[a-z0-9]$")
+# Hints are lower-case tokens (letters, digits, underscores, `$`) or, for punctuation, substrings.
+# Every substring hint costs a scan of each text, so tokens are preferred wherever they can serve.
+_WORD_HINT: Final = re.compile(r"^[a-z0-9_$]+$")
 
 
 @dataclass(frozen=True, slots=True)

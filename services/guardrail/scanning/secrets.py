@@ -60,8 +60,6 @@ _VENDOR: Final[tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]] = tuple(
         (("sq0atp-", "sq0csp-"), rf"{_B}sq0(?:atp|csp)-[0-9A-Za-z_\-]{{22,43}}{_E}"),    # Square
         (("discord",), r"https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d{17,20}/"
                        r"[A-Za-z0-9_\-]{60,70}"),
-        (("iscord", "ISCORD", "oken", "OKEN", "Bot "),                                      # Discord bot
-         rf"{_B}[MNO][A-Za-z0-9_\-]{{23,27}}\.[A-Za-z0-9_\-]{{6}}\.[A-Za-z0-9_\-]{{27,40}}{_E}"),
         ((":AA",), r"(?<![A-Za-z0-9:])\d{8,10}:AA[A-Za-z0-9_\-]{33}(?![A-Za-z0-9_\-])"),  # Telegram
         (("ya29.",), rf"{_B}ya29\.[0-9A-Za-z_\-]{{20,}}{_E}"),                           # Google OAuth
         (("GOCSPX-",), rf"{_B}GOCSPX-[A-Za-z0-9_\-]{{28}}{_E}"),
@@ -80,6 +78,15 @@ _VENDOR: Final[tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]] = tuple(
         (("eyJ",), rf"{_B}eyJ[A-Za-z0-9_\-]{{8,}}\.eyJ[A-Za-z0-9_\-]{{8,}}\."   # JWT
                    rf"(?:[A-Za-z0-9_\-]{{8,}}{_E})?"),
     ))
+
+# Formats without a prefix of their own, looked for only when the text names their vendor.
+_CONTEXTUAL: Final[tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]] = (
+    (("iscord", "ISCORD"),                                                                # Discord bot
+     re.compile(rf"{_B}[MNO][A-Za-z0-9_\-]{{23,27}}\.[A-Za-z0-9_\-]{{6}}\.[A-Za-z0-9_\-]{{27,40}}{_E}")),
+)
+# Every vendor token (and so its hint) sits in a run of token characters at least this long;
+# checking the hints against those runs alone is much cheaper than against the whole text.
+_CANDIDATE_RUN: Final = re.compile(r"[A-Za-z0-9_\-.+/=:~%]{16,}")
 
 _PEM: Final = re.compile(
     r"-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[\s\S]{1,16000}?"
@@ -133,9 +140,12 @@ def _trim(value: str) -> str:
 def find_secrets(text: str) -> list[Detection]:
     """API keys, tokens, private keys and secret assignments."""
     out: list[Detection] = []
-    for hints, pattern in _VENDOR:
-        if not any(map(text.__contains__, hints)):
-            continue
+    runs = " ".join(_CANDIDATE_RUN.findall(text))
+    vendors = [(hints, pattern) for hints, pattern in _VENDOR
+               if any(map(runs.__contains__, hints))] if runs else []
+    vendors.extend((hints, pattern) for hints, pattern in _CONTEXTUAL
+                   if any(map(text.__contains__, hints)))
+    for _, pattern in vendors:
         for m in pattern.finditer(text):
             value = m.group()
             if value.startswith("eyJ") and value.endswith("."):

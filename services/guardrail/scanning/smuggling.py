@@ -32,6 +32,24 @@ _DISABLE_SAFETY: Final = (
     r"|rules|logging|audit\w*|monitoring|2fa|mfa|limits?|approvals?|reviews?|moderation|scanners?"
     r"|antivirus|firewall|restrictions|policies|alerts?)\b")
 
+# Tool names are listed in full: each is a token the rule index looks up for free.
+_SEND_CALL_NAMES: Final = (
+    "send_email", "send_mail", "send_message", "send_sms", "send_data", "send_file", "send_webhook",
+    "send_request", "send_slack_message", "http_post", "http_get", "http_put", "http_request", "post",
+    "post_data", "post_message", "upload", "upload_file", "upload_data", "mail", "email", "fetch",
+    "webhook", "notify", "post_to_url", "post_webhook")
+_SEND_CALLS: Final = "|".join(_SEND_CALL_NAMES)
+_PRIVILEGED_TOOLS: Final = (
+    "send_message", "send_sms", "send_slack_message", "send_webhook", "send_file", "send_data",
+    "post_message", "post_to_url", "post_webhook", "post_data", "fetch_url", "open_url", "read_file",
+    "read_secret", "read_env", "get_secret", "write_file", "grant_access", "grant_admin", "grant_role",
+    "grant_permission", "grant_permissions", "approve_request", "approve_payment", "approve_refund",
+    "approve_transfer", "approve_invoice", "disable_mfa", "disable_2fa", "disable_logging",
+    "disable_security", "disable_alerts", "disable_checks", "disable_fraud_checks",
+    "disable_monitoring", "export_data", "export_users", "export_contacts", "export_database",
+    "create_api_key", "create_user", "create_admin", "create_token", "add_admin", "add_user_to_group",
+    "reset_password", "issue_refund", "update_permissions", "set_role", "change_email")
+
 RULES: Final = (
     rule("markdown_exfil", "prompt_injection",
          rf"!?\[[^\]\n]{{0,120}}\]\(\s*{_URL_WITH_PLACEHOLDER}"
@@ -63,12 +81,12 @@ RULES: Final = (
          requires=((":", "[inst]", "[/inst]", "<<sys>>", "<|", "<start_of_turn>"),)),
     rule("exfil_call", "prompt_injection",
          # A call that sends out what another call reads from a secret.
-         r"\b(?:send_\w+|post\w*|upload\w*|http_\w+|e?mail\w*|fetch\w*|webhook\w*|notify\w*"
-         r"|requests\s*\.\s*(?:post|put|get))\s*\([^\n]{0,200}?\b(?:read_file|open|get_secret|read_secret"
+         rf"\b(?:{_SEND_CALLS}|requests\s*\.\s*(?:post|put|get))\s*\([^\n]{{0,200}}?"
+         r"\b(?:read_file|open|get_secret|read_secret"
          r"|getenv|get_env|load_secret|os\s*\.\s*environ|vault\s*\.\s*read|cat)\s*[(\[]\s*[\"']?"
          r"[^\"')\]\n]{0,80}?(?:secret|\.env\b|passwd|shadow|id_rsa|credential|token|\.pem\b|\.key\b|api_?key"
          r"|password|aws)",
-         ("send_", "post", "upload", "http_", "mail", "fetch", "webhook", "notify", "requests"),
+         (*_SEND_CALL_NAMES, "requests"),
          requires=(("read_file", "open", "get_secret", "read_secret", "getenv", "get_env",
                     "load_secret", "environ", "vault", "cat"),)),
     # Weak cues that add up with the existing markup/policy/action ones.
@@ -84,11 +102,5 @@ RULES: Final = (
          ("approved", "authorized", "authorised", "consented", "confirmed", "signed", "ask",
           "asking", "confirm", "confirmation", "check"), weight=WEAK, group="policy"),
     rule("privileged_tool_call", "prompt_injection",
-         r"\b(?:send_(?:message|sms|slack\w*|webhook|file|data)|post_(?:message|to_url|webhook|data)"
-         r"|fetch_url|open_url|read_(?:file|secret|env)|get_secret|write_file|grant_\w+|approve_\w+"
-         r"|disable_\w+|export_\w+|create_(?:api_key|user|admin|token)|add_(?:admin|user_to_group)"
-         r"|reset_password|issue_refund|update_permissions|set_role|change_email)\s*\(",
-         ("send_", "post_", "fetch_url", "open_url", "read_", "get_secret", "write_file", "grant_",
-          "approve_", "disable_", "export_", "create_", "add_", "reset_password", "issue_refund",
-          "update_permissions", "set_role", "change_email"), weight=WEAK, group="action"),
+         rf"\b(?:{'|'.join(_PRIVILEGED_TOOLS)})\s*\(", _PRIVILEGED_TOOLS, weight=WEAK, group="action"),
 )

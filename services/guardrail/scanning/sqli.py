@@ -36,9 +36,9 @@ RULES: Final = (
          r"\s*\(\s*\(?\s*(?:concat|select)\b"
          r"|\b(?:utl_inaddr\s*\.\s*get_host_(?:name|address)|ctxsys\s*\.\s*drithsx\s*\.\s*sn"
          r"|dbms_xmlgen\s*\.\s*getxml|utl_http\s*\.\s*request)\s*\(\s*\(?\s*(?:select\b|['\"])",
-         ("extractvalue", "updatexml", "convert", "cast", "::", "exp", "floor", "gtid_subset",
-          "gtid_subtract", "json_keys", "geometrycollection", "multipoint", "polygon", "linestring",
-          "utl_inaddr", "ctxsys", "dbms_xmlgen", "utl_http")),
+         ("extractvalue", "updatexml", "convert", "cast", "int", "integer", "numeric", "exp", "floor",
+          "gtid_subset", "gtid_subtract", "json_keys", "geometrycollection", "multipoint", "polygon",
+          "linestring", "utl_inaddr", "ctxsys", "dbms_xmlgen", "utl_http")),
     rule("boolean_blind", "sql_injection",
          # Reading data a character at a time, or asking the catalogue yes/no questions.
          r"\b(?:and|or|&&|\|\|)\s*\(*\s*(?:ascii|ord|unicode|hex)\s*\(\s*(?:substring|substr|mid)\s*\("
@@ -51,7 +51,7 @@ RULES: Final = (
          r"|\d+\b|[\w.]+\s+from\s+(?:\w+\s+)?where)[^;\n]{0,200}?"
          rf"(?:\)\s*(?:=|>|<|like\b)\s*['\"]?\w|\bfrom\s+{_CATALOGUE})"
          rf"|\b(?:and|or)\s+(?:not\s+)?exists\s*\(\s*select\b[^;\n]{{0,160}}?\bfrom\s+{_CATALOGUE}",
-         ("and", "or", "&&", "||", "substring", "substr", "mid"),
+         ("and", "or", "||", "substring", "substr", "mid"),
          requires=(("select", "ascii", "ord", "unicode", "hex", "length", "len", "char_length"),)),
     rule("column_count_probe", "sql_injection",
          # `ORDER BY 10--` with nothing after the comment counts the columns of a query.

@@ -40,7 +40,7 @@ POWERSHELL_LAUNCH_RULES: Final = (
          # Invoke-Obfuscation spells `iex` from the letters of built-in variables.
          r"(?:\$shellid|\$pshome|\$env:comspec|\$verbosepreference\.tostring\(\))\s*\[\s*\d+"
          r"(?:\s*,\s*\d+)*\s*\]\s*(?:\+|-join)",
-         ("$shellid", "$pshome", "$env:comspec", "$verbosepreference")),
+         ("$shellid", "$pshome", "comspec", "$verbosepreference")),
     rule("download_run_windows", "powershell",
          # A download into an executable file that the same line then starts.
          r"\b(?:curl|wget|iwr|invoke-webrequest|certutil|bitsadmin|start-bitstransfer)\b[^\n]{0,200}?"
@@ -89,7 +89,7 @@ DEFENCE_EVASION_RULES: Final = (
          r"|\bclear-eventlog\b[^\n]{0,40}\b(?:security|system|application)\b",
          ("sc", "netsh", "netfirewallprofile", "reg", "windowsfeature", "wevtutil", "eventlog")),
     rule("credential_dumping", "powershell",
-         r"\b(?:sekurlsa::\w+|lsadump::(?:sam|secrets|dcsync|lsa|cache|trust)|privilege::debug"
+         r"\b(?:sekurlsa::\w+|lsadump::(?:sam|secrets|dcsync|lsa|cache|trust)"
          r"|kerberos::(?:golden|silver|ptt|tgt)|token::elevate|dpapi::\w+|vault::cred|misc::memssp"
          r"|crypto::(?:capi|cng))\b"
          r"|\bprocdump(?:64)?(?:\.exe)?\b[^\n]{0,60}?-ma\b[^\n]{0,40}?\blsass\b"
@@ -99,8 +99,8 @@ DEFENCE_EVASION_RULES: Final = (
          r"|harddiskvolumeshadowcopy\d+\\windows\\(?:ntds\\ntds\.dit|system32\\config\\(?:sam|system))"
          r"|\bminidumpwritedump\b[^\n]{0,200}\blsass\b|\blsass\b[^\n]{0,200}\bminidumpwritedump\b"
          r"|\blazagne(?:\.exe)?\s+all\b|\bpypykatz\s+lsa\s+minidump\b|\bsecretsdump\.py\s+\S",
-         ("sekurlsa::", "lsadump::", "privilege::", "kerberos::", "token::", "dpapi::", "vault::",
-          "misc::", "crypto::", "procdump", "procdump64", "comsvcs", "reg", "ntdsutil", "minidump",
+         ("sekurlsa", "lsadump", "kerberos", "elevate", "dpapi", "cred", "memssp", "capi", "cng",
+          "procdump", "procdump64", "comsvcs", "reg", "ntdsutil", "minidump",
           "\\harddiskvolumeshadowcopy", "minidumpwritedump", "lazagne", "pypykatz", "secretsdump")),
 )
 
