@@ -80,7 +80,6 @@ class SagaStore(abc.ABC):
     async def get(self, saga_id: str) -> SagaRecord | None:
         """The saga with this id, its `version` set; None if there is none."""
 
-    @abc.abstractmethod
     async def save(
         self,
         record: SagaRecord,
@@ -97,6 +96,28 @@ class SagaStore(abc.ABC):
         stored version must equal it (ConcurrencyError if another writer got there first). Returns
         the new version and sets `record.version` to it. `partition`, when given, records the
         partition queue the saga's messages arrive on (None keeps what is stored).
+        """
+        await self.commit(record, expected_version=expected_version, outbox=outbox, arm=arm,
+                          cancel=cancel, partition=partition)
+        return record.version
+
+    @abc.abstractmethod
+    async def commit(
+        self,
+        record: SagaRecord,
+        *,
+        expected_version: int,
+        outbox: Sequence[OutboxMessage] = (),
+        arm: Sequence[Timer] = (),
+        cancel: Sequence[str] = (),
+        partition: int | None = None,
+        lease_until: datetime | None = None,
+    ) -> list[OutboxRow]:
+        """`save`, returning the outbox rows written (with their ids, in publish order).
+
+        With `lease_until` the rows are written already claimed until then, as `claim_outbox`
+        would have left them: the caller publishes them at once, without a claim of its own, and
+        if it dies the rows are claimed by any relay once the lease runs out.
         """
 
     @abc.abstractmethod

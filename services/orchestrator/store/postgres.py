@@ -145,13 +145,15 @@ class PostgresSagaStore(SagaStore):
             row = await cursor.fetchone()
         return None if row is None else _record(row[0], row[1])
 
-    async def save(self, record: SagaRecord, *, expected_version: int,
-                   outbox: Sequence[OutboxMessage] = (), arm: Sequence[Timer] = (),
-                   cancel: Sequence[str] = (), partition: int | None = None) -> int:
+    async def commit(self, record: SagaRecord, *, expected_version: int,
+                     outbox: Sequence[OutboxMessage] = (), arm: Sequence[Timer] = (),
+                     cancel: Sequence[str] = (), partition: int | None = None,
+                     lease_until: datetime | None = None) -> list[OutboxRow]:
         """Write record, outbox rows and timer changes in one transaction."""
         version = expected_version + 1
         data = record.to_dict()
         data["version"] = version
+        rows: list[OutboxRow] = []
         try:
             async with self._transaction() as conn:
                 if expected_version == 0:
@@ -184,16 +186,22 @@ class PostgresSagaStore(SagaStore):
                             "timer_key) DO UPDATE SET due_at = EXCLUDED.due_at",
                             [(record.saga_id, t.key, t.kind.value, t.step, t.attempt, t.due_at)
                              for t in arm])
-                    if outbox:
-                        await cursor.executemany(
+                    for m in outbox:
+                        await cursor.execute(
                             "INSERT INTO agentbus_outbox (saga_id, message_id, exchange, "
-                            "routing_key, body, created_at) VALUES (%s, %s, %s, %s, %s, %s)",
-                            [(record.saga_id, m.message_id, m.exchange, m.routing_key, m.body,
-                              record.updated_at) for m in outbox])
+                            "routing_key, body, created_at, claimed_until) "
+                            "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+                            (record.saga_id, m.message_id, m.exchange, m.routing_key, m.body,
+                             record.updated_at, lease_until))
+                        inserted = await cursor.fetchone()
+                        if inserted is None:  # pragma: no cover  (RETURNING always answers)
+                            raise SagaStoreError("PostgreSQL returned no id for an outbox row")
+                        rows.append(OutboxRow(int(inserted[0]), record.saga_id, m,
+                                              record.updated_at))
         except psycopg.errors.UniqueViolation as exc:
             raise SagaExistsError(f"saga {record.saga_id} already exists") from exc
         record.version = version
-        return version
+        return rows
 
     async def list_sagas(self, *, status: SagaState | None = None, saga_type: str | None = None,
                    limit: int = 100) -> list[SagaRecord]:

@@ -182,6 +182,37 @@ async def test_outbox_rows_are_claimed_in_order_leased_and_marked_sent(store: Sa
     assert await store.purge_sent(T0 + timedelta(days=1)) == 2
 
 
+async def test_commit_returns_its_rows_and_can_lease_them_to_the_writer(
+        store: SagaStore) -> None:
+    rows = await store.commit(new_record("a"), expected_version=0,
+                              outbox=[message(1), message(2)],
+                              lease_until=T0 + timedelta(seconds=10))
+    assert [(r.saga_id, r.message) for r in rows] == [("a", message(1)), ("a", message(2))]
+    assert rows[0].id < rows[1].id
+    assert all(r.created_at == T0 for r in rows)
+    unleased = await store.commit(new_record("b"), expected_version=0, outbox=[message(3)])
+    # The writer publishes its leased rows itself; a relay's poll sees only the others...
+    assert [r.id for r in await store.claim_outbox(T0 + timedelta(seconds=9))] == [
+        unleased[0].id]
+    # ...until the lease runs out (the writer died before marking them sent).
+    again = await store.claim_outbox(T0 + timedelta(seconds=10))
+    assert [r.id for r in again] == [r.id for r in rows]
+
+
+async def test_concurrent_writes_each_succeed_or_fail_alone(store: SagaStore) -> None:
+    records = [new_record(f"s{i}") for i in range(6)]
+    for record in records:
+        await store.save(record, expected_version=0)
+    # Written together (SQLite commits them in one transaction): one stale write fails alone.
+    results = await asyncio.gather(
+        *(store.commit(record, expected_version=7 if i == 3 else 1, outbox=[message(i)])
+          for i, record in enumerate(records)), return_exceptions=True)
+    assert [type(r).__name__ for r in results] == ["list"] * 3 + ["ConcurrencyError"] + ["list"] * 2
+    assert await store.pending_outbox_count() == 5
+    versions = [(await store.get(f"s{i}")).version for i in range(6)]  # type: ignore[union-attr]
+    assert versions == [2, 2, 2, 1, 2, 2]
+
+
 async def test_outbox_keeps_bytes_exactly(store: SagaStore) -> None:
     body = bytes(range(256))
     await store.save(new_record(), expected_version=0,
