@@ -27,7 +27,7 @@ from agentbus.contracts.v2 import message_pb2 as v2
 from agentbus.errors import AgentBusError, ConfigurationError, RejectMessage
 from agentbus.observability import health_server
 from services.orchestrator.definitions import SagaDefinition, load_definitions
-from services.orchestrator.engine import SagaEngine
+from services.orchestrator.engine import Committed, SagaEngine
 from services.orchestrator.errors import UnknownSagaTypeError
 from services.orchestrator.messages import MESSAGE_NAMESPACE, StartRequest, read_incoming
 from services.orchestrator.ownership import PartitionOwnership
@@ -219,7 +219,8 @@ async def run(settings: OrchestratorSettings, *, stop: asyncio.Event,
         ownership = PartitionOwnership(instance_id, settings.partitions,
                                        lease_s=settings.partition_lease_s)
         engine = SagaEngine(store, definitions, source=settings.service_name,
-                            conflict_retries=settings.conflict_retries)
+                            conflict_retries=settings.conflict_retries,
+                            outbox_lease_s=settings.outbox_lease_s)
         relay = OutboxRelay(store, bus_publisher(bus, registry), batch=settings.outbox_batch,
                             lease_s=settings.outbox_lease_s, poll_s=settings.outbox_poll_s)
         timers = TimerLoop(engine, poll_s=settings.timer_poll_s, partitions=ownership.held,
@@ -235,9 +236,13 @@ async def run(settings: OrchestratorSettings, *, stop: asyncio.Event,
         replicas = ReplicaLoop(store, ownership, consumers, heartbeat_s=settings.replica_heartbeat_s,
                                ttl_s=settings.replica_ttl_s, rebalance=settings.rebalance)
 
-        def committed() -> None:
-            relay.wake()
-            timers.wake()
+        def committed(transition: Committed) -> None:
+            # Leased rows are this relay's to publish now; others wait for the poll.
+            if transition.leased:
+                relay.submit(transition.rows)
+            elif transition.rows:
+                relay.wake()
+            timers.armed(transition.armed)
 
         engine.on_commit = committed
         background_stop = asyncio.Event()

@@ -3,6 +3,11 @@
 No broker here: the engine turns start requests, replies and due timers into committed transitions;
 the relay publishes what they wrote. A conflicting write (another replica, or a concurrent delivery
 for the same saga) is retried from a fresh read, so every event is applied to the latest record.
+
+The latest record of each running saga this engine wrote is kept in memory (a bounded LRU), so a
+reply costs no store read. The cache can be behind another replica's write (a partition that moved
+away and back): such a record fails the store's version check on save, and an event it would
+ignore is checked again on a fresh read before it is dropped.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,13 +29,31 @@ from services.orchestrator.errors import (
     SagaExistsError,
     UnknownSagaTypeError,
 )
-from services.orchestrator.machine import ArmTimer, CancelTimer, Event, TimerFired, Transition
+from services.orchestrator.machine import (
+    ArmTimer,
+    CancelTimer,
+    Event,
+    Timer,
+    TimerFired,
+    Transition,
+)
 from services.orchestrator.messages import StartRequest, to_outbox
 from services.orchestrator.metrics import OrchestratorMetrics
-from services.orchestrator.record import now_utc
-from services.orchestrator.store.base import SagaStore
+from services.orchestrator.record import SagaRecord, now_utc
+from services.orchestrator.store.base import OutboxRow, SagaStore
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Committed:
+    """A transition just committed: its outbox rows and the timers it armed."""
+
+    saga_id: str
+    rows: tuple[OutboxRow, ...]
+    armed: tuple[Timer, ...]
+    # True when the rows were written leased to this engine's relay, which must publish them now.
+    leased: bool
 
 
 @dataclass(frozen=True)
@@ -42,7 +66,11 @@ class Handled:
 
 
 class SagaEngine:
-    """Applies events to stored sagas; `on_commit` is called after every committed transition."""
+    """Applies events to stored sagas; `on_commit` is called after every committed transition.
+
+    With `outbox_lease_s`, outbox rows are written already leased to this replica for that long
+    and handed to `on_commit`, whose relay publishes them at once (`OutboxRelay.submit`).
+    """
 
     def __init__(
         self,
@@ -53,6 +81,8 @@ class SagaEngine:
         clock: Callable[[], datetime] = now_utc,
         conflict_retries: int = 10,
         metrics: OrchestratorMetrics | None = None,
+        outbox_lease_s: float | None = None,
+        cache_size: int = 10_000,
     ) -> None:
         self.store = store
         self.definitions = dict(definitions)
@@ -60,9 +90,12 @@ class SagaEngine:
         self.clock = clock
         self.conflict_retries = conflict_retries
         self.metrics = metrics or OrchestratorMetrics.default()
-        self.on_commit: Callable[[], None] = lambda: None
+        self.outbox_lease_s = outbox_lease_s
+        self.cache_size = cache_size
+        self.on_commit: Callable[[Committed], None] = lambda committed: None
         self._locks: dict[str, asyncio.Lock] = {}
         self._users: dict[str, int] = {}
+        self._cache: OrderedDict[str, SagaRecord] = OrderedDict()
 
     def definition(self, saga_type: str) -> SagaDefinition:
         """The definition of a saga type; UnknownSagaTypeError if none is loaded."""
@@ -83,8 +116,9 @@ class SagaEngine:
         definition = self.definition(request.saga_type)
         async with self._exclusive(request.saga_id):
             started = time.perf_counter()
-            if await self.store.get(request.saga_id) is not None:
+            if request.saga_id in self._cache:
                 return self._ignored(request.saga_id, "duplicate start: the saga exists")
+            # No read first: creating an existing saga fails in the store (SagaExistsError).
             transition = machine.start(definition, request.saga_id, request.input, self.clock())
             try:
                 await self._commit(transition, expected_version=0, caused_by=caused_by,
@@ -101,12 +135,20 @@ class SagaEngine:
         async with self._exclusive(saga_id):
             started = time.perf_counter()
             for _ in range(self.conflict_retries):
-                record = await self.store.get(saga_id)
+                record = self._cached(saga_id)
+                cached = record is not None
+                if record is None:
+                    record = await self.store.get(saga_id)
                 if record is None:
                     return self._ignored(saga_id, "no such saga in the store")
                 definition = self.definition(record.saga_type)
                 transition = machine.apply(definition, record, event, self.clock())
                 if transition.ignored is not None:
+                    if cached:
+                        # Only the stored record may say an event is stale: the cached one can
+                        # be behind another replica's write.
+                        self._forget(saga_id)
+                        continue
                     if isinstance(event, TimerFired):
                         await self.store.delete_timer(saga_id, event.key)
                     return self._ignored(saga_id, transition.ignored)
@@ -145,11 +187,39 @@ class SagaEngine:
         outbox = to_outbox(transition.commands, saga_id=record.saga_id,
                            version=expected_version + 1, now=record.updated_at, source=self.source,
                            caused_by=caused_by)
-        await self.store.save(
-            record, expected_version=expected_version, outbox=outbox,
-            arm=[c.timer for c in transition.of_type(ArmTimer)],
-            cancel=[c.key for c in transition.of_type(CancelTimer)], partition=partition)
-        self.on_commit()
+        armed = tuple(c.timer for c in transition.of_type(ArmTimer))
+        lease_until = (None if self.outbox_lease_s is None or not outbox
+                       else self.clock() + timedelta(seconds=self.outbox_lease_s))
+        try:
+            rows = await self.store.commit(
+                record, expected_version=expected_version, outbox=outbox, arm=armed,
+                cancel=[c.key for c in transition.of_type(CancelTimer)], partition=partition,
+                lease_until=lease_until)
+        except BaseException:
+            # Whatever the store holds now, this engine's copy may not be it.
+            self._forget(record.saga_id)
+            raise
+        self._remember(record)
+        self.on_commit(Committed(record.saga_id, tuple(rows), armed, lease_until is not None))
+
+    def _cached(self, saga_id: str) -> SagaRecord | None:
+        record = self._cache.get(saga_id)
+        if record is not None:
+            self._cache.move_to_end(saga_id)
+        return record
+
+    def _remember(self, record: SagaRecord) -> None:
+        if record.status.finished:
+            # Finished sagas hear only late replies, if anything: keep room for running ones.
+            self._cache.pop(record.saga_id, None)
+            return
+        self._cache[record.saga_id] = record
+        self._cache.move_to_end(record.saga_id)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+
+    def _forget(self, saga_id: str) -> None:
+        self._cache.pop(saga_id, None)
 
     def _ignored(self, saga_id: str, reason: str) -> Handled:
         log.info("saga %s: ignored: %s", saga_id, reason)

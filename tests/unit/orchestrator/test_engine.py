@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from agentbus import codec
 from agentbus.contracts.v2 import message_pb2 as v2
 from agentbus.errors import PublishError, RejectMessage, UnroutableError
 from services.orchestrator import machine
-from services.orchestrator.engine import SagaEngine
+from services.orchestrator.engine import Committed, SagaEngine
 from services.orchestrator.errors import UnknownSagaTypeError
 from services.orchestrator.machine import (
     CompensationResult,
@@ -26,6 +27,7 @@ from services.orchestrator.messages import SagaEvent, StartRequest, read_incomin
 from services.orchestrator.metrics import OrchestratorMetrics
 from services.orchestrator.record import SagaRecord, SagaState
 from services.orchestrator.relay import OutboxRelay
+from services.orchestrator.scheduler import TimerLoop
 from services.orchestrator.store.base import OutboxMessage
 from services.orchestrator.store.sqlite import SqliteSagaStore
 from tests.unit.orchestrator.harness import T0, reference
@@ -249,6 +251,40 @@ async def test_a_write_conflict_is_retried_from_a_fresh_read(
     assert len(record.step("write").attempts) == 1
 
 
+async def test_a_cached_record_behind_another_replica_is_read_again(
+        engine: SagaEngine, store: SqliteSagaStore) -> None:
+    await engine.start(read_start(start_message()))  # this engine now caches version 1
+    other = SagaEngine(store, engine.definitions, clock=engine.clock, metrics=METRICS)
+    assert (await other.apply("saga-1", StepResult("research", 1, {"notes": ["n"]}))).outcome \
+        == "applied"
+    # The reply to `write` is stale for the cached record (it awaits research) but not for the
+    # stored one: it must be applied, not ignored.
+    handled = await engine.apply("saga-1", StepResult("write", 1, {"draft": "d"}))
+    assert handled.outcome == "applied"
+    record = await store.get("saga-1")
+    assert record is not None
+    assert (record.version, record.step("write").status.value) == (3, "completed")
+    # And a reply this engine applies after another replica did is a conflict, then a duplicate.
+    assert (await other.apply("saga-1", StepResult("edit", 1, {}))).outcome == "applied"
+    assert (await engine.apply("saga-1", StepResult("edit", 1, {}))).outcome == "ignored"
+
+
+async def test_leased_rows_are_handed_to_on_commit_and_skipped_by_the_poll(
+        store: SqliteSagaStore, clock: Clock) -> None:
+    engine = SagaEngine(store, {"content_pipeline": reference("content_pipeline")}, clock=clock,
+                        metrics=METRICS, outbox_lease_s=10)
+    seen: list[Committed] = []
+    engine.on_commit = seen.append
+    await engine.start(read_start(start_message()))
+    (committed,) = seen
+    assert committed.leased
+    assert [r.message.routing_key for r in committed.rows] == [
+        "saga.started.content_pipeline", "task.researcher.research"]
+    assert [t.step for t in committed.armed] == ["research"]
+    assert await store.claim_outbox(T0 + timedelta(seconds=9)) == []
+    assert len(await store.claim_outbox(T0 + timedelta(seconds=10))) == 2
+
+
 # ---------------------------------------------------------------- relay
 
 
@@ -307,6 +343,77 @@ async def test_relay_stops_at_a_failed_publish_and_the_rest_comes_back(
     clock.now += timedelta(seconds=5)
     assert await relay.flush_once() == 2
     assert broker.sent == ["a", "b", "c"]
+
+
+async def test_submitted_rows_go_out_in_order_per_saga_and_are_marked_sent(
+        store: SqliteSagaStore, clock: Clock) -> None:
+    record = machine.start(reference("content_pipeline"), "s", {"topic": "t"}, T0).record
+    lease = T0 + timedelta(seconds=10)
+    first = await store.commit(record, expected_version=0, lease_until=lease,
+                               outbox=[OutboxMessage(k, "agentbus.ingress", k, b"") for k in "ab"])
+    second = await store.commit(record, expected_version=1, lease_until=lease,
+                                outbox=[OutboxMessage("c", "agentbus.ingress", "c", b"")])
+    gate = asyncio.Event()
+    sent: list[str] = []
+
+    async def publish(message: OutboxMessage) -> None:
+        if message.routing_key == "a":
+            await gate.wait()  # the first transition's confirm is slow...
+        sent.append(message.routing_key)
+
+    relay = OutboxRelay(store, publish, clock=clock, metrics=METRICS)
+    relay.submit(first)
+    relay.submit(second)
+    await asyncio.sleep(0.01)
+    assert sent == ["b"]  # ...its rows overlap, but the next transition waits for them
+    gate.set()
+    await relay.settle()
+    assert sent == ["b", "a", "c"]
+    assert await store.pending_outbox_count() == 0
+
+
+async def test_a_failed_submitted_row_holds_back_its_saga_until_the_lease_ends(
+        store: SqliteSagaStore, clock: Clock) -> None:
+    record = machine.start(reference("content_pipeline"), "s", {"topic": "t"}, T0).record
+    lease = T0 + timedelta(seconds=10)
+    first = await store.commit(record, expected_version=0, lease_until=lease,
+                               outbox=[OutboxMessage("a", "agentbus.ingress", "a", b"")])
+    second = await store.commit(record, expected_version=1, lease_until=lease,
+                                outbox=[OutboxMessage("b", "agentbus.ingress", "b", b"")])
+    broker = FakeBroker(fail_on="a")
+    relay = OutboxRelay(store, broker, clock=clock, metrics=METRICS, lease_s=10)
+    relay.submit(first)
+    relay.submit(second)
+    await relay.settle()
+    assert broker.sent == []
+    assert await relay.flush_once() == 0  # still leased
+    broker.fail_on = ""
+    clock.now = lease
+    assert await relay.drain() == 2
+    assert broker.sent == ["a", "b"]
+
+
+async def test_the_timer_loop_wakes_only_for_a_timer_due_before_it_looks_again(
+        engine: SagaEngine, clock: Clock) -> None:
+    loop = TimerLoop(engine, poll_s=60, clock=clock)
+    stop = asyncio.Event()
+    running = asyncio.create_task(loop.run(stop))
+    try:
+        async with asyncio.timeout(5):
+            while loop.next_look is None:  # noqa: ASYNC110  (the loop has no "asleep" event)
+                await asyncio.sleep(0.001)
+        assert loop.next_look == T0 + timedelta(seconds=60)
+        clock.now = T0 + timedelta(seconds=1)  # a loop that looked again would plan from here
+        loop.armed([Timer(TimerKind.STEP_TIMEOUT, "research", 1, T0 + timedelta(seconds=120))])
+        await asyncio.sleep(0.01)
+        assert loop.next_look == T0 + timedelta(seconds=60)  # still asleep
+        loop.armed([Timer(TimerKind.STEP_RETRY, "research", 2, T0 + timedelta(seconds=2))])
+        async with asyncio.timeout(5):
+            while loop.next_look != T0 + timedelta(seconds=61):  # noqa: ASYNC110
+                await asyncio.sleep(0.001)
+    finally:
+        stop.set()
+        await running
 
 
 def read_start(message: v2.Message) -> StartRequest:
