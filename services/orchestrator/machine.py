@@ -17,7 +17,6 @@ Semantics in brief (the README of `sagas/` has the full story):
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,6 +37,7 @@ from services.orchestrator.record import (
     SagaState,
     StepRecord,
     StepStatus,
+    json_copy,
 )
 from services.orchestrator.references import resolve
 
@@ -255,7 +255,7 @@ def start(definition: SagaDefinition, saga_id: str, saga_input: dict[str, Any],
           now: datetime) -> Transition:
     """Create the record of a new saga and send its first stage."""
     record = SagaRecord(
-        saga_id=saga_id, saga_type=definition.name, input=copy.deepcopy(saga_input),
+        saga_id=saga_id, saga_type=definition.name, input=json_copy(saga_input),
         created_at=now, updated_at=now,
         steps=[
             StepRecord(name=step.name, stage=step.stage, agent=step.agent, action=step.action,
@@ -278,7 +278,7 @@ def apply(definition: SagaDefinition, record: SagaRecord, event: Event,
         raise DefinitionMismatchError(
             f"saga {record.saga_id} ({record.saga_type}) has steps {actual} but the definition "
             f"{definition.name!r} now has {expected}; restore the old definition until it finishes")
-    working = copy.deepcopy(record)
+    working = record.clone()
     run = _Run(definition, working, now)
     reason = run.handle(event)
     if reason is not None:
@@ -313,7 +313,7 @@ class _Run:
              error: ErrorInfo | None = None) -> None:
         self.commands.append(EmitEvent(
             saga_id=self.record.saga_id, saga_type=self.record.saga_type, status=status,
-            step=step, output=copy.deepcopy(output), error=error))
+            step=step, output=json_copy(output), error=error))
 
     def arm(self, kind: TimerKind, step: str, attempt: int, due_at: datetime) -> None:
         self.commands.append(ArmTimer(Timer(kind, step, attempt, due_at)))
@@ -419,7 +419,7 @@ class _Run:
         step.attempts.append(AttemptRecord(attempt=attempt, task_id=tid, sent_at=self.now))
         self.commands.append(SendTask(
             saga_id=self.record.saga_id, task_id=tid, agent=step.agent, action=step.action,
-            step=step.name, attempt=attempt, compensation=False, input=copy.deepcopy(step.input),
+            step=step.name, attempt=attempt, compensation=False, input=json_copy(step.input),
             deadline=step.deadline))
         self.arm(TimerKind.STEP_TIMEOUT, step.name, attempt, step.deadline)
 
@@ -443,7 +443,7 @@ class _Run:
             entry.error = error
         if error is None:
             step.status = StepStatus.COMPLETED
-            step.output = {} if output is None else copy.deepcopy(output)
+            step.output = {} if output is None else json_copy(output)
             step.error = None
             step.finished_at = self.now
             self.emit(LifecycleStatus.STEP_COMPLETED, step=step.name, output=step.output)
@@ -566,7 +566,7 @@ class _Run:
         self.commands.append(SendTask(
             saga_id=self.record.saga_id, task_id=tid, agent=step.agent, action=compensation.action,
             step=step.name, attempt=attempt, compensation=True,
-            input=copy.deepcopy(step.compensation_input), deadline=step.compensation_deadline))
+            input=json_copy(step.compensation_input), deadline=step.compensation_deadline))
         self.arm(TimerKind.COMPENSATION_TIMEOUT, step.name, attempt, step.compensation_deadline)
 
     def on_compensation_reply(self, step: StepRecord, attempt: int, error: ErrorInfo | None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 
 class SagaState(StrEnum):
@@ -56,7 +56,28 @@ def dt_to_text(value: datetime | None) -> str | None:
     """ISO 8601 text in UTC with microseconds, so texts sort as the instants do."""
     if value is None:
         return None
-    return value.astimezone(UTC).isoformat(timespec="microseconds")
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="microseconds")
+
+
+def json_copy(value: Any) -> Any:
+    """A deep copy of a JSON-like value (dicts and lists copied, scalars shared): deepcopy's job, faster."""
+    if isinstance(value, dict):
+        return {key: json_copy(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_copy(item) for item in value]
+    return value
+
+
+_D = TypeVar("_D")
+
+
+def _shallow(obj: _D) -> _D:
+    """A new instance of a (non-slotted) dataclass with the same field values."""
+    new = object.__new__(type(obj))
+    new.__dict__.update(obj.__dict__)
+    return new
 
 
 def dt_from_text(value: Any) -> datetime | None:
@@ -164,6 +185,15 @@ class StepRecord:
     compensation_deadline: datetime | None = None
     compensation_retry_at: datetime | None = None
     attempts: list[AttemptRecord] = field(default_factory=list)
+
+    def clone(self) -> StepRecord:
+        """A copy the state machine may change without touching this one."""
+        new = _shallow(self)
+        new.input = json_copy(self.input)
+        new.output = json_copy(self.output)
+        new.compensation_input = json_copy(self.compensation_input)
+        new.attempts = [_shallow(entry) for entry in self.attempts]
+        return new
 
     def find_attempt(self, attempt: int, *, compensation: bool) -> AttemptRecord | None:
         """The record of one attempt, if it was sent."""
@@ -325,6 +355,19 @@ class SagaRecord:
     compensations: list[CompensationEntry] = field(default_factory=list)
     # Bumped by the store on every write (optimistic concurrency); not touched by the state machine.
     version: int = 0
+
+    def clone(self) -> SagaRecord:
+        """A deep copy, like `copy.deepcopy` but several times cheaper.
+
+        Error, failure and escalation objects are shared: they are replaced, never changed in place.
+        """
+        new = _shallow(self)
+        new.input = json_copy(self.input)
+        new.output = json_copy(self.output)
+        new.steps = [step.clone() for step in self.steps]
+        new.compensation_plan = [list(names) for names in self.compensation_plan]
+        new.compensations = [_shallow(entry) for entry in self.compensations]
+        return new
 
     def step(self, name: str) -> StepRecord:
         """The step called `name`; KeyError if the saga has none."""

@@ -9,7 +9,6 @@ the step.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -17,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from services.orchestrator.errors import UnresolvedReferenceError
+from services.orchestrator.record import json_copy
 
 # Group 1 is set for the `$${...}` escape; group 2 is the dotted path.
 _REFERENCE = re.compile(r"\$(\$)?\{([^{}]*)\}")
@@ -123,7 +123,7 @@ def lookup(parts: tuple[str, ...], context: Mapping[str, Any]) -> Any:
         else:
             raise UnresolvedReferenceError(
                 f"{here}: cannot take {part!r} of a {type(value).__name__}")
-    return copy.deepcopy(value)
+    return json_copy(value)
 
 
 def _resolve_string(text: str, context: Mapping[str, Any]) -> Any:
