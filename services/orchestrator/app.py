@@ -182,11 +182,22 @@ def bus_publisher(bus: Bus, registry: AgentRegistry | None = None) -> Publisher:
     """Publish outbox rows: a task in the version its agent reads (it must be routable); events as v2."""
 
     async def publish(row: OutboxMessage) -> None:
-        message = v2.Message.FromString(row.body)
         agent = task_agent(row.routing_key)
         schema = 2
         if agent is not None and registry is not None:
             schema = await registry.schema_for_task(agent)
+        wire = row.wire
+        if schema == 2 and wire is not None and len(row.body) <= bus.settings.max_message_bytes:
+            # Just built by this process: send the committed bytes as they are, no parse/encode.
+            headers = {codec.SCHEMA_HEADER: 2, codec.TRACEPARENT_HEADER: wire.traceparent}
+            if wire.tracestate:
+                headers["tracestate"] = wire.tracestate
+            await bus.publish_raw(
+                row.exchange, row.routing_key, row.body, headers=headers,
+                message_type=codec.V2_TYPE, message_id=row.message_id,
+                correlation_id=wire.correlation_id, mandatory=agent is not None)
+            return
+        message = v2.Message.FromString(row.body)
         encoded = codec.encode(message, schema=schema, max_bytes=bus.settings.max_message_bytes)
         await bus.publish_raw(
             row.exchange, row.routing_key, encoded.body, headers=encoded.headers,

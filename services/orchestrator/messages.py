@@ -7,7 +7,8 @@ Incoming: `saga.start.<type>` (SagaStart), `result.<agent>.<action>` (Result) an
 Outgoing: SendTask and EmitEvent commands become v2 envelopes, serialised into outbox rows. Their
 ids derive from (saga id, record version, position), so a transition written twice (it cannot be,
 but a replayed outbox row can be published twice) carries the same message id and consumers can
-drop the copy.
+drop the copy. So does the span id of their trace context (the message id's first 16 hex digits),
+and the events of one transition share one serialised record.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from services.orchestrator.machine import (
     parse_task_id,
 )
 from services.orchestrator.record import ErrorInfo
-from services.orchestrator.store.base import OutboxMessage
+from services.orchestrator.store.base import OutboxMessage, WireProperties
 
 # uuid5 namespace of orchestrator message ids (a fixed random uuid).
 MESSAGE_NAMESPACE: Final = uuid.UUID("6f1c1f0e-3a53-4f4e-9c55-5b0f5d1f7a21")
@@ -118,33 +119,55 @@ def to_outbox(commands: Sequence[Command], *, saga_id: str, version: int, now: d
               source: str, caused_by: v2.Message | None = None) -> list[OutboxMessage]:
     """The messages a transition publishes, in command order."""
     out: list[OutboxMessage] = []
+    records: dict[int, Struct] = {}  # the transition's snapshot, built once for all its events
     for command in commands:
+        body: v2.Task | v2.LifecycleEvent
         if isinstance(command, SendTask):
-            envelope = task_envelope(command, source=source, caused_by=caused_by)
+            body_field, body = "task", task_body(command)
+            step, attempt = command.step, command.attempt
         elif isinstance(command, EmitEvent):
-            envelope = event_envelope(command, source=source, caused_by=caused_by)
+            body_field, body = "event", event_body(command, records)
+            # A lifecycle event answers no particular attempt.
+            step, attempt = command.step, 0
         else:
             continue
-        envelope.id = str(uuid.uuid5(MESSAGE_NAMESPACE, f"{saga_id}:{version}:{len(out)}"))
+        message_id = str(uuid.uuid5(MESSAGE_NAMESPACE, f"{saga_id}:{version}:{len(out)}"))
+        envelope = v2.Message(id=message_id, kind=body_field, source=source,
+                              saga_id=command.saga_id, correlation_id=command.saga_id, step=step,
+                              attempt=attempt)
+        getattr(envelope, body_field).CopyFrom(body)
         envelope.created_at.FromDatetime(now)
-        out.append(OutboxMessage(envelope.id, topology.INGRESS, command.routing_key,
-                                 envelope.SerializeToString()))
+        if isinstance(command, SendTask):
+            envelope.deadline.FromDatetime(command.deadline)
+        _trace(envelope, caused_by)
+        wire = WireProperties(command.saga_id, envelope.trace.traceparent,
+                              envelope.trace.tracestate)
+        out.append(OutboxMessage(message_id, topology.INGRESS, command.routing_key,
+                                 envelope.SerializeToString(), wire))
     return out
 
 
-def task_envelope(command: SendTask, *, source: str,
-                  caused_by: v2.Message | None = None) -> v2.Message:
-    """The envelope of a step or compensation task."""
-    task = v2.Task(task_id=command.task_id, agent=command.agent, action=command.action,
+def _trace(envelope: v2.Message, caused_by: v2.Message | None) -> None:
+    """Continue the cause's trace (a new one without it), with a span id fixed by the message id."""
+    if caused_by is not None:
+        envelope.causation_id = caused_by.id
+        parent = caused_by.trace.traceparent.split("-")
+        if len(parent) == 4 and len(parent[1]) == 32:
+            envelope.trace.traceparent = (
+                f"{parent[0]}-{parent[1]}-{envelope.id.replace('-', '')[:16]}-{parent[3]}")
+            envelope.trace.tracestate = caused_by.trace.tracestate
+            return
+    envelope.trace.traceparent = codec.new_traceparent()
+
+
+def task_body(command: SendTask) -> v2.Task:
+    """The Task of a step or compensation."""
+    return v2.Task(task_id=command.task_id, agent=command.agent, action=command.action,
                    input=_struct(command.input), compensation=command.compensation)
-    return codec.new_envelope(task, source=source, saga_id=command.saga_id, step=command.step,
-                              attempt=command.attempt, caused_by=caused_by,
-                              deadline=command.deadline)
 
 
-def event_envelope(command: EmitEvent, *, source: str,
-                   caused_by: v2.Message | None = None) -> v2.Message:
-    """The envelope of a lifecycle event."""
+def event_body(command: EmitEvent, records: dict[int, Struct] | None = None) -> v2.LifecycleEvent:
+    """The LifecycleEvent of an EmitEvent; `records` caches record Structs by snapshot identity."""
     event = v2.LifecycleEvent(saga_type=command.saga_type, status=STATUS_ENUM[command.status],
                               step_name=command.step)
     if command.output is not None:
@@ -153,8 +176,26 @@ def event_envelope(command: EmitEvent, *, source: str,
         event.error.CopyFrom(v2.Error(code=command.error.code, message=command.error.message,
                                       retryable=command.error.retryable))
     if command.record is not None:
-        event.record.CopyFrom(codec.struct_from(command.record))
-    envelope = codec.new_envelope(event, source=source, saga_id=command.saga_id,
+        cache = {} if records is None else records
+        record = cache.get(id(command.record))
+        if record is None:
+            record = cache[id(command.record)] = codec.struct_from(command.record)
+        event.record.CopyFrom(record)
+    return event
+
+
+def task_envelope(command: SendTask, *, source: str,
+                  caused_by: v2.Message | None = None) -> v2.Message:
+    """The envelope of a step or compensation task."""
+    return codec.new_envelope(task_body(command), source=source, saga_id=command.saga_id,
+                              step=command.step, attempt=command.attempt, caused_by=caused_by,
+                              deadline=command.deadline)
+
+
+def event_envelope(command: EmitEvent, *, source: str,
+                   caused_by: v2.Message | None = None) -> v2.Message:
+    """The envelope of a lifecycle event."""
+    envelope = codec.new_envelope(event_body(command), source=source, saga_id=command.saga_id,
                                   step=command.step, caused_by=caused_by)
     # A lifecycle event answers no particular attempt: do not inherit step/attempt from the cause.
     envelope.step = command.step

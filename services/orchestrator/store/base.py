@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
 from typing import Self
@@ -26,6 +26,15 @@ from typing import Self
 from services.orchestrator.machine import Timer
 from services.orchestrator.record import SagaRecord, SagaState
 from services.orchestrator.registry import AgentInstance
+
+
+@dataclass(frozen=True)
+class WireProperties:
+    """What publishing a v2 body as it is needs besides the bytes (so they need not be parsed)."""
+
+    correlation_id: str
+    traceparent: str
+    tracestate: str = ""
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,8 @@ class OutboxMessage:
     routing_key: str
     # A serialised agentbus.v2.Message.
     body: bytes
+    # Known to the process that built the message; never stored (rows read back have None).
+    wire: WireProperties | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

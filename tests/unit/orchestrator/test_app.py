@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry
@@ -12,12 +13,16 @@ from agentbus import codec
 from agentbus.bus import Delivery
 from agentbus.contracts.v2 import message_pb2 as v2
 from agentbus.errors import RejectMessage
-from services.orchestrator.app import OrchestratorApp
+from agentbus.settings import Settings
+from services.orchestrator import machine
+from services.orchestrator.app import OrchestratorApp, bus_publisher
 from services.orchestrator.engine import SagaEngine
+from services.orchestrator.messages import to_outbox
 from services.orchestrator.metrics import OrchestratorMetrics
 from services.orchestrator.registry import AgentRegistry
+from services.orchestrator.store.base import OutboxMessage
 from services.orchestrator.store.sqlite import SqliteSagaStore
-from tests.unit.orchestrator.harness import reference
+from tests.unit.orchestrator.harness import T0, reference
 
 METRICS = OrchestratorMetrics.create(CollectorRegistry())
 
@@ -116,3 +121,37 @@ async def test_an_unknown_saga_type_is_refused_and_announced(
     with pytest.raises(RejectMessage):
         await app.handle(message, delivery("saga.start.mystery"))
     assert events.sent[1][1].id == envelope.id
+
+
+class RawBus:
+    """Records what `publish_raw` is asked to send."""
+
+    def __init__(self) -> None:
+        self.settings = Settings()
+        self.sent: list[dict[str, Any]] = []
+
+    async def publish_raw(self, exchange: str, routing_key: str, body: bytes,
+                          **properties: Any) -> None:
+        self.sent.append({"exchange": exchange, "routing_key": routing_key, "body": body,
+                          **properties})
+
+
+async def test_rows_just_built_are_published_as_committed_like_rows_read_back() -> None:
+    definition = reference("content_pipeline")
+    transition = machine.start(definition, "saga-1", {"topic": "otters"}, T0)
+    rows = to_outbox(transition.commands, saga_id="saga-1", version=1, now=T0,
+                     source="orchestrator", caused_by=start("saga-1"))
+    assert [r.wire is not None for r in rows] == [True, True]
+    bus = RawBus()
+    publish = bus_publisher(bus)  # type: ignore[arg-type]
+    for row in rows:
+        await publish(row)  # fast: the bytes as committed, properties from memory
+        await publish(OutboxMessage(row.message_id, row.exchange, row.routing_key, row.body))
+    fast, parsed = bus.sent[0::2], bus.sent[1::2]
+    for one in (*fast, *parsed):  # equal messages; map entries may serialise in another order
+        one["body"] = v2.Message.FromString(one.pop("body"))
+    assert fast == parsed
+    assert [s["body"].kind for s in fast] == ["event", "task"]
+    assert [s["routing_key"] for s in fast] == ["saga.started.content_pipeline",
+                                               "task.researcher.research"]
+    assert [s["mandatory"] for s in fast] == [False, True]
