@@ -8,12 +8,23 @@ crash between the two republishes the same reply on redelivery instead of acting
 
 SQLite (default, one file per agent) is for one host: replicas there share the file in WAL mode.
 Replicas on several hosts share a PostgreSQL inbox (`agentbus.agent.inbox_postgres`).
+
+SQLite durability: a reply is committed with an fsync (`synchronous=FULL`) before it is published,
+so once anyone can have seen an answer, a redelivered task gets that answer and the handler does
+not run again, even after a power cut. A claim is committed without an fsync: it only keeps live
+replicas from working on one task at once, and they see it at once (the WAL index is shared
+memory); a power cut can lose only claims of processes it killed too, which is what a restarted
+replica takes over anyway (the task is redelivered and acted on, as it would be after a crash
+between claim and reply). WAL commits reach the disk in order, so losing a claim never loses a
+reply committed before it. Writes that arrive while a transaction is being written go together
+in the next one (each in its own savepoint), so concurrent tasks share one fsync.
 """
 
 from __future__ import annotations
 
 import abc
 import asyncio
+import contextlib
 import enum
 import os
 import socket
@@ -29,6 +40,15 @@ from typing import Any, Final, TypeVar
 from agentbus.agent.errors import InboxError
 
 _T = TypeVar("_T")
+
+
+@dataclass
+class _Write:
+    """One inbox write waiting for the next transaction, and whether it needs an fsync."""
+
+    body: Callable[[sqlite3.Connection], Any]
+    future: asyncio.Future[Any]
+    durable: bool
 
 # Instance ids of the runtimes alive in this process: a claim made by this pid under another id
 # belongs to a runtime that stopped or crashed (tests restart agents in one process).
@@ -176,6 +196,8 @@ class SqliteInbox(Inbox):
         self.busy_timeout_s = busy_timeout_s
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
+        self._writes: list[_Write] = []
+        self._writer: asyncio.Task[None] | None = None
 
     async def open(self) -> None:
         """Open (creating the file, its directory and the table if needed) in WAL mode."""
@@ -198,6 +220,9 @@ class SqliteInbox(Inbox):
         """Close the connection and its thread."""
         if self._executor is None:
             return
+        if self._writer is not None:
+            with contextlib.suppress(Exception):
+                await self._writer  # queued writes finish: their callers wait for them
         if self._conn is not None:
             await self._run(self._conn.close)
             self._conn = None
@@ -228,6 +253,81 @@ class SqliteInbox(Inbox):
         conn.execute("COMMIT")
         return result
 
+    async def _write(self, body: Callable[[sqlite3.Connection], _T], *, durable: bool) -> _T:
+        """Run `body` in the next group-committed transaction (fsynced if any write is durable)."""
+        if self._executor is None:
+            raise InboxError(f"the inbox of {self.agent} is not open", retryable=False)
+        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
+        self._writes.append(_Write(body, future, durable))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_batches(),
+                                               name=f"inbox-{self.agent}-writer")
+        return await future
+
+    async def _write_batches(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._writes:
+            batch, self._writes = self._writes, []
+            try:
+                outcomes = await loop.run_in_executor(self._executor, self._write_batch, batch)
+            except Exception as exc:
+                # The transaction failed as a whole (busy, I/O): none of its writes happened.
+                for write in batch:
+                    if not write.future.done():
+                        write.future.set_exception(self._error(exc))
+                continue
+            except BaseException:
+                for write in (*batch, *self._writes):
+                    write.future.cancel()
+                self._writes = []
+                raise
+            for write, (ok, value) in zip(batch, outcomes, strict=True):
+                if not write.future.done():
+                    if ok:
+                        write.future.set_result(value)
+                    else:
+                        write.future.set_exception(value)
+
+    def _error(self, exc: BaseException) -> BaseException:
+        if isinstance(exc, sqlite3.Error):
+            error = InboxError(f"agent inbox {self.path}: {exc}")
+            error.__cause__ = exc
+            return error
+        return exc
+
+    def _write_batch(self, batch: list[_Write]) -> list[tuple[bool, Any]]:
+        conn = self._conn
+        if conn is None:
+            raise InboxError(f"the inbox of {self.agent} is not open", retryable=False)
+        lazy = not any(write.durable for write in batch)
+        if lazy:
+            conn.execute("PRAGMA synchronous=NORMAL")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                outcomes = [self._write_in_savepoint(conn, write) for write in batch]
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
+            return outcomes
+        finally:
+            if lazy:
+                conn.execute("PRAGMA synchronous=FULL")
+
+    def _write_in_savepoint(self, conn: sqlite3.Connection, write: _Write) -> tuple[bool, Any]:
+        conn.execute("SAVEPOINT agentbus_inbox_write")
+        try:
+            value = write.body(conn)
+        except Exception as exc:
+            conn.execute("ROLLBACK TO agentbus_inbox_write")
+            conn.execute("RELEASE agentbus_inbox_write")
+            return False, self._error(exc)
+        conn.execute("RELEASE agentbus_inbox_write")
+        return True, value
+
     async def claim(self, task_id: str, owner: Owner, *, lease_s: float) -> Claim:
         """Claim `task_id` for `owner`, or say it is done (with the reply) or busy elsewhere."""
 
@@ -254,7 +354,8 @@ class SqliteInbox(Inbox):
                     (owner.instance_id, owner.host, owner.pid, now, self.agent, task_id))
             return Claim(ClaimOutcome.ACQUIRED)
 
-        return await self._run(self._tx, body)
+        # No fsync for a claim (see the module's docstring).
+        return await self._write(body, durable=False)
 
     async def complete(self, task_id: str, owner: Owner, reply: StoredReply) -> StoredReply:
         """Record the reply of a claimed task (before it is published); returns the reply to send."""
@@ -277,7 +378,7 @@ class SqliteInbox(Inbox):
                 "WHERE agent = ? AND task_id = ?", (self.agent, task_id)).fetchone()
             return StoredReply(bytes(row[0]), int(row[1]), str(row[2]))
 
-        return await self._run(self._tx, body)
+        return await self._write(body, durable=True)
 
     async def release(self, task_id: str, owner: Owner) -> None:
         """Give a claim up without a reply; a no-op if another owner holds it or it is done."""

@@ -101,14 +101,15 @@ class AgentRuntime:
             await self._publish(claim.reply)
             return
         try:
-            reply = await self._answer(message, delivery)
+            reply, envelope = await self._answer(message, delivery)
             stored = await self.inbox.complete(task.task_id, self.owner, reply)
         except BaseException:
             # Interrupted (shutdown, inbox trouble): give the claim back so a redelivery acts.
             with contextlib.suppress(Exception):
                 await asyncio.shield(self.inbox.release(task.task_id, self.owner))
             raise
-        await self._publish(stored)
+        # Usually the stored reply is ours: publish the envelope at hand instead of parsing it.
+        await self._publish(stored, envelope if stored.envelope == reply.envelope else None)
 
     def _still_busy(self, message: v2.Message, holder: str) -> StoredReply:
         """The answer when another replica still holds the task past its deadline (not stored)."""
@@ -159,7 +160,8 @@ class AgentRuntime:
             # will be in the inbox shortly, or its claim will be found dead and taken over.
             await asyncio.sleep(CLAIM_POLL_S)
 
-    async def _answer(self, message: v2.Message, delivery: Delivery) -> StoredReply:
+    async def _answer(self, message: v2.Message,
+                      delivery: Delivery) -> tuple[StoredReply, v2.Message]:
         """Run the handler (or refuse the task) and build the reply; never raises for a handler's error."""
         task = message.task
         handler = self.agent.handler_for(task.action)
@@ -208,11 +210,13 @@ class AgentRuntime:
         result = result_for(task, output=output, error=error, usage=context.usage)
         reply = reply_envelope(message, result, source=self.agent.name,
                                echo=self.agent.reply_schema == 1)
-        return StoredReply(reply.SerializeToString(), self.agent.reply_schema,
-                           result_routing_key(self.agent.name, task.action))
+        stored = StoredReply(reply.SerializeToString(), self.agent.reply_schema,
+                             result_routing_key(self.agent.name, task.action))
+        return stored, reply
 
-    async def _publish(self, reply: StoredReply) -> None:
-        envelope = v2.Message.FromString(reply.envelope)
+    async def _publish(self, reply: StoredReply, envelope: v2.Message | None = None) -> None:
+        if envelope is None:
+            envelope = v2.Message.FromString(reply.envelope)
         await self.bus.publish(topology.INGRESS, reply.routing_key, envelope, schema=reply.schema)
 
 
