@@ -323,15 +323,22 @@ class Bus:
         # A lost connection or confirm is retried once the robust channel is back: at-least-once,
         # so consumers deduplicate (task ids, saga/step/attempt). Refusals are raised at once.
         try:
-            async for attempt in AsyncRetrying(
-                stop=stop_after_delay(self.settings.publish_retry_s),
-                wait=wait_exponential(multiplier=0.1, max=self.settings.reconnect_interval_s),
-                retry=retry_if_exception(_transient),
-                before_sleep=before_sleep_log(log, logging.WARNING),
-                reraise=True,
-            ):
-                with attempt:
-                    await self._publish_once(exchange, routing_key, amqp_message, mandatory, what)
+            try:
+                # First attempt outside the retry machinery, which costs more than the publish.
+                await self._publish_once(exchange, routing_key, amqp_message, mandatory, what)
+            except AgentBusError as exc:
+                if not _transient(exc):
+                    raise
+                async for attempt in AsyncRetrying(
+                    stop=stop_after_delay(self.settings.publish_retry_s),
+                    wait=wait_exponential(multiplier=0.1, max=self.settings.reconnect_interval_s),
+                    retry=retry_if_exception(_transient),
+                    before_sleep=before_sleep_log(log, logging.WARNING),
+                    reraise=True,
+                ):
+                    with attempt:
+                        await self._publish_once(exchange, routing_key, amqp_message, mandatory,
+                                                 what)
         except AgentBusError:
             self.metrics.published.labels(exchange=exchange, outcome="error").inc()
             raise
@@ -343,7 +350,10 @@ class Bus:
             if self._publish_channel.is_closed and self._connection.connected.is_set():
                 # A refusal (403, 404) closes only the channel; the connection is fine, so reopen.
                 await self._publish_channel.reopen()
-            await asyncio.wait_for(self._publish_channel.ready(), timeout=self.settings.publish_timeout_s)
+            if self._publish_channel.is_closed or not self._connection.connected.is_set():
+                # Reconnecting: wait for the channel to be restored (an open one needs no wait).
+                await asyncio.wait_for(self._publish_channel.ready(),
+                                       timeout=self.settings.publish_timeout_s)
             if exchange not in self._exchanges:
                 self._exchanges[exchange] = (
                     self._publish_channel.default_exchange if exchange == ""
