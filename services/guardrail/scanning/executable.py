@@ -727,7 +727,7 @@ PROMPT_RULES: Final = (
           rf"\b{_OVERRIDE_VERB}{_W}(?:the|this|that){_W}user(?:'s|s')?{_W}(?:request|question|query"
           rf"|input|instructions?|message|prompt)s?\b",
           _OVERRIDE_HINTS,
-          requires=(("user", "users"),), check=_not_negated),
+          requires=(("user", "users"), ("the", "this", "that")), check=_not_negated),
     _rule("released_from_rules", "prompt_injection",
           rf"\byou{_W}(?:are{_W}no{_W}longer|aren't|are{_W}not){_W}(?:bound|restricted|limited"
           rf"|constrained){_W}by\b|\byou{_W}(?:don'?t|do{_W}not|no{_W}longer){_W}(?:have|need)"
@@ -755,7 +755,8 @@ PROMPT_RULES: Final = (
           rf"|previously|so{_W}far|until{_W}now)\b)"
           rf"|\b{_OVERRIDE_VERB}{_W}(?:everything|all|anything){_W}(?:that{_W})?you(?:{_W}(?:were|have"
           rf"{_W}been)|'ve{_W}been){_W}(?:told|taught|instructed|given|programmed)\b",
-          _OVERRIDE_HINTS, check=_not_negated),
+          # Both branches have the quantifier between spaces: a token, far rarer than the verbs.
+          _OVERRIDE_HINTS, requires=(("everything", "all", "anything"),), check=_not_negated),
     _rule("role_hijack", "prompt_injection",
           rf"\b(?:you{_W}are{_W}(?:now{_W})?|act(?:ing)?{_W}as{_W}|pretend{_W}(?:to{_W}be|you"
           rf"{_W}are){_W}|role-?play{_W}as{_W}|you{_W}will{_W}be{_W})(?:DAN\b|STAN\b|DUDE\b|AIM\b"
@@ -964,31 +965,39 @@ class RuleSet:
 
     def __init__(self, rules: tuple[Rule, ...]) -> None:
         self.rules = rules
-        by_word: dict[str, list[int]] = {}
-        by_substring: dict[str, list[int]] = {}
+        # Each hint maps to a bit mask of the rules it selects: one OR per hint present, then
+        # the set bits in ascending order are the rules in declaration order.
+        by_word: dict[str, int] = {}
+        by_substring: dict[str, int] = {}
         for i, rule in enumerate(rules):
             for word in rule.words:
-                by_word.setdefault(word, []).append(i)
+                by_word[word] = by_word.get(word, 0) | 1 << i
             for substring in rule.substrings:
-                by_substring.setdefault(substring, []).append(i)
-        self._by_word = {w: tuple(ids) for w, ids in by_word.items()}
+                by_substring[substring] = by_substring.get(substring, 0) | 1 << i
+        self._by_word = by_word
         self._words = frozenset(by_word)
-        self._by_substring = tuple((s, tuple(ids)) for s, ids in by_substring.items())
+        self._by_substring = tuple(by_substring.items())
 
     def select(self, gate: _Gate) -> list[Rule]:
         """The rules whose hints occur in the text, in declaration order."""
-        chosen: set[int] = set()
+        by_word = self._by_word
+        chosen = 0
         for word in gate.tokens & self._words:
-            chosen.update(self._by_word[word])
+            chosen |= by_word[word]
         lower = gate.lower
-        for substring, ids in self._by_substring:
+        for substring, mask in self._by_substring:
             if substring in lower:
-                chosen.update(ids)
+                chosen |= mask
         selected = []
-        for i in sorted(chosen):
-            rule = self.rules[i]
-            if all(not gate.tokens.isdisjoint(words) or any(map(lower.__contains__, subs))
-                   for words, subs in rule.requires):
+        rules = self.rules
+        tokens = gate.tokens
+        while chosen:
+            low = chosen & -chosen
+            chosen ^= low
+            rule = rules[low.bit_length() - 1]
+            if not rule.requires or all(
+                    not tokens.isdisjoint(words) or any(map(lower.__contains__, subs))
+                    for words, subs in rule.requires):
                 selected.append(rule)
         return selected
 

@@ -214,7 +214,9 @@ def reveal_words(text: str, tokens: frozenset[str] | None = None) -> OffsetMap:
     if len(tokens & _SINGLE_LETTERS) >= 4:
         for m in _SPACED_LETTERS.finditer(text):
             replacements.append((m.start(), m.end(), m.group()[::2]))
-    leet_tokens = sum(_is_leet(t) for t in tokens if not t.isalpha() and not t.isdigit())
+    # A leet token has a leet character: the set check skips the rest for plain words and ids.
+    leet_tokens = sum(_is_leet(t) for t in tokens
+                      if not _LEET_CHARS.isdisjoint(t) and not t.isdigit())
     if leet_tokens:
         # In text written in leetspeak, short and hex-looking words are disguised too (`n0`,
         # `45`, `c450`), though alone they would be numbers or ids.
