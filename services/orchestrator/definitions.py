@@ -10,6 +10,7 @@ import difflib
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Final
 
@@ -98,17 +99,23 @@ class SagaDefinition:
     source: str
     description: str = ""
 
-    @property
+    @cached_property
     def steps(self) -> tuple[StepDefinition, ...]:
         """Every step, in declaration order."""
         return tuple(step for stage in self.stages for step in stage)
 
+    @cached_property
+    def step_names(self) -> list[str]:
+        """The steps' names, in declaration order."""
+        return [step.name for step in self.steps]
+
+    @cached_property
+    def _by_name(self) -> dict[str, StepDefinition]:
+        return {step.name: step for step in self.steps}
+
     def step(self, name: str) -> StepDefinition:
         """The step called `name`; KeyError if there is none."""
-        for step in self.steps:
-            if step.name == name:
-                return step
-        raise KeyError(name)
+        return self._by_name[name]
 
     @property
     def agents(self) -> frozenset[str]:

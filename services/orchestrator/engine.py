@@ -194,7 +194,7 @@ class SagaEngine:
             rows = await self.store.commit(
                 record, expected_version=expected_version, outbox=outbox, arm=armed,
                 cancel=[c.key for c in transition.of_type(CancelTimer)], partition=partition,
-                lease_until=lease_until)
+                lease_until=lease_until, snapshot=transition.snapshot)
         except BaseException:
             # Whatever the store holds now, this engine's copy may not be it.
             self._forget(record.saga_id)

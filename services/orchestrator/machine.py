@@ -238,6 +238,8 @@ class Transition:
     record: SagaRecord
     commands: tuple[Command, ...] = ()
     ignored: str | None = None
+    # record.to_dict() as the transition left it (the store writes it; events carry it).
+    snapshot: dict[str, Any] | None = None
 
     def of_type(self, kind: type[_C]) -> list[_C]:
         """The commands of one type, in order."""
@@ -272,7 +274,7 @@ def start(definition: SagaDefinition, saga_id: str, saga_input: dict[str, Any],
 def apply(definition: SagaDefinition, record: SagaRecord, event: Event,
           now: datetime) -> Transition:
     """Apply one event to a saga; the given record is left untouched."""
-    expected = [step.name for step in definition.steps]
+    expected = definition.step_names
     actual = [step.name for step in record.steps]
     if record.saga_type != definition.name or expected != actual:
         raise DefinitionMismatchError(
@@ -305,7 +307,7 @@ class _Run:
             dataclasses.replace(c, record=snapshot) if isinstance(c, EmitEvent) else c
             for c in self.commands
         )
-        return Transition(self.record, commands)
+        return Transition(self.record, commands, snapshot=snapshot)
 
     # ------------------------------------------------------------ helpers
 

@@ -17,11 +17,11 @@ agree on who is alive and which partitions each should prefer), and the agent in
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from services.orchestrator.machine import Timer
 from services.orchestrator.record import SagaRecord, SagaState
@@ -123,12 +123,14 @@ class SagaStore(abc.ABC):
         cancel: Sequence[str] = (),
         partition: int | None = None,
         lease_until: datetime | None = None,
+        snapshot: Mapping[str, Any] | None = None,
     ) -> list[OutboxRow]:
         """`save`, returning the outbox rows written (with their ids, in publish order).
 
         With `lease_until` the rows are written already claimed until then, as `claim_outbox`
         would have left them: the caller publishes them at once, without a claim of its own, and
-        if it dies the rows are claimed by any relay once the lease runs out.
+        if it dies the rows are claimed by any relay once the lease runs out. `snapshot` is
+        `record.to_dict()` when the caller has it already (its `version` is ignored).
         """
 
     @abc.abstractmethod

@@ -7,7 +7,7 @@ starting together do not race on `CREATE TABLE`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Sequence
+from collections.abc import AsyncIterator, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -148,10 +148,11 @@ class PostgresSagaStore(SagaStore):
     async def commit(self, record: SagaRecord, *, expected_version: int,
                      outbox: Sequence[OutboxMessage] = (), arm: Sequence[Timer] = (),
                      cancel: Sequence[str] = (), partition: int | None = None,
-                     lease_until: datetime | None = None) -> list[OutboxRow]:
+                     lease_until: datetime | None = None,
+                     snapshot: Mapping[str, Any] | None = None) -> list[OutboxRow]:
         """Write record, outbox rows and timer changes in one transaction."""
         version = expected_version + 1
-        data = record.to_dict()
+        data = record.to_dict() if snapshot is None else dict(snapshot)
         data["version"] = version
         rows: list[OutboxRow] = []
         try:

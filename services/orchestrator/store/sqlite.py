@@ -21,7 +21,7 @@ import contextlib
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -302,10 +302,11 @@ class SqliteSagaStore(SagaStore):
     async def commit(self, record: SagaRecord, *, expected_version: int,
                      outbox: Sequence[OutboxMessage] = (), arm: Sequence[Timer] = (),
                      cancel: Sequence[str] = (), partition: int | None = None,
-                     lease_until: datetime | None = None) -> list[OutboxRow]:
+                     lease_until: datetime | None = None,
+                     snapshot: Mapping[str, Any] | None = None) -> list[OutboxRow]:
         """Write record, outbox rows and timer changes in one (group-committed) transaction."""
         version = expected_version + 1
-        data = record.to_dict()
+        data = record.to_dict() if snapshot is None else dict(snapshot)
         data["version"] = version
         body = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
         lease = dt_to_text(lease_until)
