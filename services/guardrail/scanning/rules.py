@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from services.guardrail.scanning.firstchar import gated
+
 IGNORECASE: Final = re.IGNORECASE
 STRONG: Final = 2
 WEAK: Final = 1
@@ -46,5 +48,5 @@ def rule(name: str, kind: str, pattern: str, hints: tuple[str, ...], *, weight: 
          requires: tuple[tuple[str, ...], ...] = (), group: str = "") -> Rule:
     """A compiled rule; `hints` are lower-case tokens or substrings every match contains."""
     words, substrings = split_hints(hints)
-    return Rule(name, kind, re.compile(pattern, flags), words, substrings, weight, check,
+    return Rule(name, kind, gated(pattern, flags), words, substrings, weight, check,
                 tuple(split_hints(hint_group) for hint_group in requires), group)
