@@ -26,7 +26,7 @@ from agentbus.contracts.v2 import message_pb2 as v2
 from agentbus.errors import RejectMessage
 from agentbus.observability import health_server
 from agentbus.settings import Settings
-from services.guardrail.handling import inspect
+from services.guardrail.handling import Outcome, inspect
 from services.guardrail.metrics import GuardrailMetrics
 from services.guardrail.policy import load_policy
 from services.guardrail.scanning.scanner import Scanner
@@ -37,6 +37,11 @@ log = logging.getLogger(__name__)
 # Headers that describe the envelope; the broker's and the bus's bookkeeping stays behind.
 FORWARDED_HEADERS = (codec.SCHEMA_HEADER, codec.TRACEPARENT_HEADER, "tracestate")
 QUARANTINE_REASON = "guardrail_blocked"
+
+
+def _types(outcome: Outcome) -> str:
+    # Only the blocked and redacted paths log finding types; the allowed path skips the sort.
+    return ", ".join(sorted({f.type for f in outcome.scan.findings}))
 
 
 def guardrail_router(bus: Bus, scanner: Scanner, *, source: str,
@@ -54,9 +59,9 @@ def guardrail_router(bus: Bus, scanner: Scanner, *, source: str,
         outcome = inspect(message, routing_key=delivery.routing_key, scanner=scanner,
                           source=source)
         metrics.observe(outcome, time.perf_counter() - started)
-        headers = {k: delivery.headers[k] for k in FORWARDED_HEADERS if k in delivery.headers}
+        received = delivery.headers
+        headers = {k: received[k] for k in FORWARDED_HEADERS if k in received}
         correlation_id = message.saga_id or message.correlation_id or None
-        types = sorted({f.type for f in outcome.scan.findings})
         if outcome.decision == "blocked" and outcome.verdict is not None:
             quarantine_headers = {
                 **headers,
@@ -73,13 +78,15 @@ def guardrail_router(bus: Bus, scanner: Scanner, *, source: str,
                 correlation_id=correlation_id)
             await bus.publish(topology.INGRESS, outcome.verdict_routing_key, outcome.verdict)
             log.warning("blocked %s (message %s): %s", delivery.routing_key, delivery.message_id,
-                        ", ".join(types))
+                        _types(outcome))
         elif outcome.decision == "redacted" and outcome.forward is not None:
             await bus.publish(topology.AGENTS, delivery.routing_key, outcome.forward,
                               schema=delivery.schema)
-            log.info("redacted %s (message %s): %s", delivery.routing_key, delivery.message_id,
-                     ", ".join(types))
+            if log.isEnabledFor(logging.INFO):
+                log.info("redacted %s (message %s): %s", delivery.routing_key,
+                         delivery.message_id, _types(outcome))
         else:
+            # Allowed (most tasks): the received bytes go on as they are, never re-encoded.
             await bus.publish_raw(
                 topology.AGENTS, delivery.routing_key, delivery.body, headers=headers,
                 message_type=delivery.message_type, message_id=delivery.message_id,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
 
@@ -17,6 +17,9 @@ class GuardrailMetrics:
     decisions: Counter
     findings: Counter
     scan_seconds: Histogram
+    # Labelled children by label values: `labels()` validates and hashes its arguments under a
+    # lock on every call, which costs more than the increment itself.
+    _children: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False, compare=False)
 
     _default: ClassVar[GuardrailMetrics | None] = None
 
@@ -44,8 +47,17 @@ class GuardrailMetrics:
 
     def observe(self, outcome: Outcome, seconds: float) -> None:
         """Count one scanned task."""
-        self.decisions.labels(decision=outcome.decision).inc()
+        children = self._children
+        key: tuple[str, ...] = (outcome.decision,)
+        child = children.get(key)
+        if child is None:
+            child = children[key] = self.decisions.labels(decision=outcome.decision)
+        child.inc()
         for finding in outcome.scan.findings:
-            self.findings.labels(type=finding.type, category=finding.category,
-                                 action=finding.action).inc()
+            key = (finding.type, finding.category, finding.action)
+            child = children.get(key)
+            if child is None:
+                child = children[key] = self.findings.labels(
+                    type=finding.type, category=finding.category, action=finding.action)
+            child.inc()
         self.scan_seconds.observe(seconds)
