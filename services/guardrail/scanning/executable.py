@@ -965,40 +965,55 @@ class RuleSet:
 
     def __init__(self, rules: tuple[Rule, ...]) -> None:
         self.rules = rules
-        # Each hint maps to a bit mask of the rules it selects: one OR per hint present, then
-        # the set bits in ascending order are the rules in declaration order.
-        by_word: dict[str, int] = {}
-        by_substring: dict[str, int] = {}
+        # Bit i of a hint mask stands for rule i; each `requires` group of each rule has a bit of
+        # its own in a group mask. A word or substring present in the text ORs in both masks;
+        # rule i then runs when its bit is set and all of its group bits are.
+        by_word: dict[str, list[int]] = {}
+        by_substring: dict[str, list[int]] = {}
+        needs: list[int] = []
+        group = 0
         for i, rule in enumerate(rules):
             for word in rule.words:
-                by_word[word] = by_word.get(word, 0) | 1 << i
+                by_word.setdefault(word, [0, 0])[0] |= 1 << i
             for substring in rule.substrings:
-                by_substring[substring] = by_substring.get(substring, 0) | 1 << i
-        self._by_word = by_word
+                by_substring.setdefault(substring, [0, 0])[0] |= 1 << i
+            need = 0
+            for words, substrings in rule.requires:
+                for word in words:
+                    by_word.setdefault(word, [0, 0])[1] |= 1 << group
+                for substring in substrings:
+                    by_substring.setdefault(substring, [0, 0])[1] |= 1 << group
+                need |= 1 << group
+                group += 1
+            needs.append(need)
+        self._by_word = {w: (hint, grp) for w, (hint, grp) in by_word.items()}
         self._words = frozenset(by_word)
-        self._by_substring = tuple(by_substring.items())
+        self._by_substring = tuple((s, hint, grp) for s, (hint, grp) in by_substring.items())
+        self._needs = tuple(needs)
 
     def select(self, gate: _Gate) -> list[Rule]:
         """The rules whose hints occur in the text, in declaration order."""
         by_word = self._by_word
-        chosen = 0
+        chosen = groups = 0
         for word in gate.tokens & self._words:
-            chosen |= by_word[word]
+            hint, grp = by_word[word]
+            chosen |= hint
+            groups |= grp
         lower = gate.lower
-        for substring, mask in self._by_substring:
+        for substring, hint, grp in self._by_substring:
             if substring in lower:
-                chosen |= mask
+                chosen |= hint
+                groups |= grp
         selected = []
         rules = self.rules
-        tokens = gate.tokens
+        needs = self._needs
         while chosen:
             low = chosen & -chosen
             chosen ^= low
-            rule = rules[low.bit_length() - 1]
-            if not rule.requires or all(
-                    not tokens.isdisjoint(words) or any(map(lower.__contains__, subs))
-                    for words, subs in rule.requires):
-                selected.append(rule)
+            i = low.bit_length() - 1
+            need = needs[i]
+            if groups & need == need:
+                selected.append(rules[i])
         return selected
 
 
