@@ -55,7 +55,7 @@ _CHAR_CODES: Final = re.compile(r"fromCharCode\(\s*(\d{1,3}(?:\s*,\s*\d{1,3}){5,
 _BASE32_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567=")
 _MAX_INFLATED: Final = 65_536
 _PRINTABLE_EXTRA: Final = frozenset("\n\r\t")
-_HEX_CHARS: Final = frozenset("0123456789abcdefABCDEF")
+_HEX_DIGITS: Final = "0123456789abcdefABCDEF"
 
 
 def _readable(text: str) -> bool:
@@ -178,7 +178,8 @@ def find_encoded(text: str, words: frozenset[str] | None = None) -> list[Encoded
         if len(run) < 12:
             continue
         body = run[2:] if run.startswith("0x") else run
-        if len(body) % 2 == 0 and all(c in _HEX_CHARS for c in body):
+        # `strip` empties the body exactly when every character is a hex digit (one C call).
+        if len(body) % 2 == 0 and not body.strip(_HEX_DIGITS):
             decoded, encoding = _decode_hex(body), "hex"
         else:
             decoded, encoding = _decode_base64(run), "base64"

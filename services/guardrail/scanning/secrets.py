@@ -84,6 +84,11 @@ _CONTEXTUAL: Final[tuple[tuple[tuple[str, ...], re.Pattern[str]], ...]] = (
     (("iscord", "ISCORD"),                                                                # Discord bot
      re.compile(rf"{_B}[MNO][A-Za-z0-9_\-]{{23,27}}\.[A-Za-z0-9_\-]{{6}}\.[A-Za-z0-9_\-]{{27,40}}{_E}")),
 )
+# Each distinct vendor hint with the bit mask of the vendors it selects (bit i: _VENDOR[i]): one
+# substring test per hint, and the vendors then run in declaration order.
+_VENDOR_HINTS: Final[tuple[tuple[str, int], ...]] = tuple(
+    {hint: sum(1 << i for i, (hints, _) in enumerate(_VENDOR) if hint in hints)
+     for hints, _ in _VENDOR for hint in hints}.items())
 # Every vendor token (and so its hint) sits in a run of token characters at least this long;
 # checking the hints against those runs alone is much cheaper than against the whole text.
 _CANDIDATE_RUN: Final = re.compile(r"[A-Za-z0-9_\-.+/=:~%]{16,}")
@@ -141,11 +146,19 @@ def find_secrets(text: str) -> list[Detection]:
     """API keys, tokens, private keys and secret assignments."""
     out: list[Detection] = []
     runs = " ".join(_CANDIDATE_RUN.findall(text))
-    vendors = [(hints, pattern) for hints, pattern in _VENDOR
-               if any(map(runs.__contains__, hints))] if runs else []
-    vendors.extend((hints, pattern) for hints, pattern in _CONTEXTUAL
+    vendors: list[re.Pattern[str]] = []
+    if runs:
+        chosen = 0
+        for hint, mask in _VENDOR_HINTS:
+            if hint in runs:
+                chosen |= mask
+        while chosen:
+            low = chosen & -chosen
+            chosen ^= low
+            vendors.append(_VENDOR[low.bit_length() - 1][1])
+    vendors.extend(pattern for hints, pattern in _CONTEXTUAL
                    if any(map(text.__contains__, hints)))
-    for _, pattern in vendors:
+    for pattern in vendors:
         for m in pattern.finditer(text):
             value = m.group()
             if value.startswith("eyJ") and value.endswith("."):
