@@ -223,7 +223,7 @@ def find_phones(text: str, clusters: Clusters | None = None) -> list[Detection]:
                   for m in _CANDIDATE.finditer(text, pos, endpos))
     for m in candidates:
         raw = m.group()
-        ndigits = sum(c.isdigit() for c in raw)
+        ndigits = sum(map(str.isdigit, raw))
         if ndigits < 7:
             continue
         if _ID_LABEL.search(text, max(0, m.start() - 24), m.start()):
