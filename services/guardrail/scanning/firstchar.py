@@ -94,13 +94,13 @@ def gated(pattern: str, flags: int) -> re.Pattern[str]:
     compiled = re.compile(pattern, flags)
     try:
         parsed = _parser.parse(pattern, flags)
-    except re.error:
+        items = list(parsed)
+        if (not items or flags & re.VERBOSE or _compiler._get_charset_prefix(parsed, flags)
+                or _compiler._get_literal_prefix(parsed, flags)[0]):
+            return compiled  # `re` already jumps to a literal or class prefix
+        first = _first(items)
+    except Exception:  # noqa: BLE001 - re internals of another Python: run the pattern ungated
         return compiled
-    items = list(parsed)
-    if (not items or flags & re.VERBOSE or _compiler._get_charset_prefix(parsed, flags)
-            or _compiler._get_literal_prefix(parsed, flags)[0]):
-        return compiled  # `re` already jumps to a literal or class prefix
-    first = _first(items)
     if first is None or first[1]:
         return compiled
     pieces = list(dict.fromkeys(first[0]))
