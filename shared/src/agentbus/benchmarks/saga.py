@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import secrets
+import shutil
 import socket
 import statistics
 import sys
@@ -170,7 +171,7 @@ class SagaBench:
                 **base, **extra, "AGENTBUS_AMQP_URL": url, "AGENTBUS_SERVICE_NAME": name}))
         return specs
 
-    async def __aexit__(self, *exc: object) -> None:
+    async def __aexit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
         if self._supervisor is not None:
             await self._supervisor.shutdown()
         m, v = self._management, quote(self.vhost, safe="")
@@ -179,6 +180,11 @@ class SagaBench:
             for user in self._topology.users:
                 m.delete(f"/users/{quote(user.name, safe='')}")
         self._management.close()
+        # The stores of a long run take hundreds of MB: keep them (and the logs) only after a failure.
+        if exc_type is None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+        else:
+            self.say(f"services' logs and stores kept in {self.workdir}")
 
     # ------------------------------------------------------------ measuring
 
