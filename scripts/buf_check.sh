@@ -4,8 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 buf=tools/node_modules/.bin/buf
 if [[ ! -x "$buf" ]]; then
-  echo "buf: installing the pinned @bufbuild/buf (npm ci --prefix tools)"
-  npm ci --prefix tools --no-audit --no-fund >/dev/null
+  echo "buf: installing the pinned @bufbuild/buf (locked in tools/package-lock.json)"
+  npm install --prefix tools --no-audit --no-fund --no-save >/dev/null
 fi
 "$buf" lint proto
 echo "buf lint: ok"

