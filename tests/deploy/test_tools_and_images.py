@@ -74,7 +74,7 @@ def test_installer_installs_what_is_missing(tmp_path: Path) -> None:
     assert calls(log) == [
         "apt-get update -qq",  # a fresh machine: apt had no candidate until its lists were updated
         "apt-get install -y -qq docker-compose",
-        f"npm ci --prefix {tools} --no-audit --no-fund",
+        f"npm install --prefix {tools} --no-audit --no-fund --no-save",
         "apt-get update -qq",
         "apt-get install -y -qq kubernetes-client",
     ]
