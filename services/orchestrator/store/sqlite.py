@@ -17,17 +17,14 @@ never a durable write before it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import sqlite3
-import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any, Final, TypeVar
 
+from agentbus.sqlite_wal import GroupCommit, connect_wal
 from services.orchestrator.errors import ConcurrencyError, SagaExistsError, SagaStoreError
 from services.orchestrator.machine import Timer, TimerKind
 from services.orchestrator.record import SagaRecord, SagaState, dt_from_text, dt_to_text
@@ -37,17 +34,6 @@ from services.orchestrator.store.base import DueTimer, OutboxMessage, OutboxRow,
 _T = TypeVar("_T")
 
 
-@dataclass
-class _Write:
-    """One write waiting for the next transaction, and whether it needs an fsync."""
-
-    body: Callable[[sqlite3.Connection], Any]
-    future: asyncio.Future[Any]
-    durable: bool
-
-
-# A write's outcome inside a batch: (True, value) or (False, the exception to raise).
-_Outcome = tuple[bool, Any]
 
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS agentbus_sagas (
@@ -132,8 +118,7 @@ class SqliteSagaStore(SagaStore):
         self.busy_timeout_s = busy_timeout_s
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
-        self._writes: list[_Write] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._group: GroupCommit | None = None
 
     # ------------------------------------------------------------ plumbing
 
@@ -141,26 +126,11 @@ class SqliteSagaStore(SagaStore):
         """Open (creating the file, its directory and the tables if needed) in WAL mode."""
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="saga-store")
         await self._run(self._open)
+        self._group = GroupCommit(self.conn, self._executor, synchronous=self.synchronous,
+                                  translate=self._error, name="saga-store-writer")
 
     def _open(self) -> None:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None,
-                               check_same_thread=False)
-        # Switching a new file to WAL fails at once (no busy wait) while another process creates
-        # it, as replicas or the CLI starting together do: try again for the busy timeout.
-        deadline = time.monotonic() + self.busy_timeout_s
-        while True:
-            try:
-                conn.execute("PRAGMA journal_mode=WAL")
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > deadline:
-                    conn.close()
-                    raise
-                time.sleep(0.05)
-        conn.execute(f"PRAGMA synchronous={self.synchronous.upper()}")
-        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
+        conn = connect_wal(self.path, synchronous=self.synchronous, busy_timeout_s=self.busy_timeout_s)
         conn.executescript(SCHEMA)
         self._conn = conn
         self._transaction(_add_partition_column)
@@ -169,10 +139,9 @@ class SqliteSagaStore(SagaStore):
         """Close the connection and its thread."""
         if self._executor is None:
             return
-        if self._writer is not None:
-            # Writes already queued are finished (their callers are waiting for them).
-            with contextlib.suppress(Exception):
-                await self._writer
+        if self._group is not None:
+            await self._group.drain()
+            self._group = None
         if self._conn is not None:
             await self._run(self._conn.close)
             self._conn = None
@@ -209,39 +178,10 @@ class SqliteSagaStore(SagaStore):
 
     async def _write(self, body: Callable[[sqlite3.Connection], _T], *, durable: bool = True) -> _T:
         """Run `body` in the next group-committed transaction; its exception is raised here."""
-        if self._executor is None:
+        if self._group is None:
             raise SagaStoreError("the saga store is not open; use `async with store:`",
                                  retryable=False)
-        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
-        self._writes.append(_Write(body, future, durable))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_batches(), name="saga-store-writer")
-        return await future
-
-    async def _write_batches(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._writes:
-            batch, self._writes = self._writes, []
-            try:
-                outcomes = await loop.run_in_executor(self._executor, self._write_batch, batch)
-            except Exception as exc:
-                # The transaction itself failed (busy, I/O): none of its writes happened.
-                for write in batch:
-                    if not write.future.done():
-                        write.future.set_exception(self._error(exc))
-                continue
-            except BaseException:
-                for write in (*batch, *self._writes):
-                    write.future.cancel()
-                self._writes = []
-                raise
-            for write, (ok, value) in zip(batch, outcomes, strict=True):
-                if write.future.done():
-                    continue
-                if ok:
-                    write.future.set_result(value)
-                else:
-                    write.future.set_exception(value)
+        return await self._group.write(body, durable=durable)
 
     def _error(self, exc: BaseException) -> BaseException:
         if isinstance(exc, sqlite3.Error):
@@ -249,44 +189,6 @@ class SqliteSagaStore(SagaStore):
             error.__cause__ = exc
             return error
         return exc
-
-    def _write_batch(self, batch: list[_Write]) -> list[_Outcome]:
-        conn = self.conn
-        lazy = self.synchronous in ("full", "extra") and not any(w.durable for w in batch)
-        if lazy:
-            conn.execute("PRAGMA synchronous=NORMAL")
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                if len(batch) == 1:
-                    try:
-                        outcomes: list[_Outcome] = [(True, batch[0].body(conn))]
-                    except Exception as exc:
-                        conn.execute("ROLLBACK")
-                        return [(False, self._error(exc))]
-                else:
-                    outcomes = [self._write_in_savepoint(conn, write) for write in batch]
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                raise
-            return outcomes
-        finally:
-            if lazy:
-                conn.execute(f"PRAGMA synchronous={self.synchronous.upper()}")
-
-    def _write_in_savepoint(self, conn: sqlite3.Connection, write: _Write) -> _Outcome:
-        conn.execute("SAVEPOINT agentbus_write")
-        try:
-            value = write.body(conn)
-        except Exception as exc:
-            conn.execute("ROLLBACK TO agentbus_write")
-            conn.execute("RELEASE agentbus_write")
-            return False, self._error(exc)
-        conn.execute("RELEASE agentbus_write")
-        return True, value
 
     # ------------------------------------------------------------ sagas
 

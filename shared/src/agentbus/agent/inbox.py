@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import contextlib
 import enum
 import os
 import socket
@@ -38,17 +37,10 @@ from types import TracebackType
 from typing import Any, Final, TypeVar
 
 from agentbus.agent.errors import InboxError
+from agentbus.sqlite_wal import GroupCommit, connect_wal
 
 _T = TypeVar("_T")
 
-
-@dataclass
-class _Write:
-    """One inbox write waiting for the next transaction, and whether it needs an fsync."""
-
-    body: Callable[[sqlite3.Connection], Any]
-    future: asyncio.Future[Any]
-    durable: bool
 
 # Instance ids of the runtimes alive in this process: a claim made by this pid under another id
 # belongs to a runtime that stopped or crashed (tests restart agents in one process).
@@ -196,23 +188,19 @@ class SqliteInbox(Inbox):
         self.busy_timeout_s = busy_timeout_s
         self._executor: ThreadPoolExecutor | None = None
         self._conn: sqlite3.Connection | None = None
-        self._writes: list[_Write] = []
-        self._writer: asyncio.Task[None] | None = None
+        self._group: GroupCommit | None = None
 
     async def open(self) -> None:
         """Open (creating the file, its directory and the table if needed) in WAL mode."""
         # One thread owns the connection: sqlite3 blocks, and must not block the event loop.
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"inbox-{self.agent}")
         await self._run(self._open)
+        assert self._conn is not None
+        self._group = GroupCommit(self._conn, self._executor, synchronous="full",
+                                  translate=self._error, name=f"inbox-{self.agent}-writer")
 
     def _open(self) -> None:
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None,
-                               check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=FULL")
-        conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
+        conn = connect_wal(self.path, synchronous="full", busy_timeout_s=self.busy_timeout_s)
         conn.executescript(SQLITE_SCHEMA)
         self._conn = conn
 
@@ -220,9 +208,9 @@ class SqliteInbox(Inbox):
         """Close the connection and its thread."""
         if self._executor is None:
             return
-        if self._writer is not None:
-            with contextlib.suppress(Exception):
-                await self._writer  # queued writes finish: their callers wait for them
+        if self._group is not None:
+            await self._group.drain()
+            self._group = None
         if self._conn is not None:
             await self._run(self._conn.close)
             self._conn = None
@@ -255,38 +243,9 @@ class SqliteInbox(Inbox):
 
     async def _write(self, body: Callable[[sqlite3.Connection], _T], *, durable: bool) -> _T:
         """Run `body` in the next group-committed transaction (fsynced if any write is durable)."""
-        if self._executor is None:
+        if self._group is None:
             raise InboxError(f"the inbox of {self.agent} is not open", retryable=False)
-        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
-        self._writes.append(_Write(body, future, durable))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_batches(),
-                                               name=f"inbox-{self.agent}-writer")
-        return await future
-
-    async def _write_batches(self) -> None:
-        loop = asyncio.get_running_loop()
-        while self._writes:
-            batch, self._writes = self._writes, []
-            try:
-                outcomes = await loop.run_in_executor(self._executor, self._write_batch, batch)
-            except Exception as exc:
-                # The transaction failed as a whole (busy, I/O): none of its writes happened.
-                for write in batch:
-                    if not write.future.done():
-                        write.future.set_exception(self._error(exc))
-                continue
-            except BaseException:
-                for write in (*batch, *self._writes):
-                    write.future.cancel()
-                self._writes = []
-                raise
-            for write, (ok, value) in zip(batch, outcomes, strict=True):
-                if not write.future.done():
-                    if ok:
-                        write.future.set_result(value)
-                    else:
-                        write.future.set_exception(value)
+        return await self._group.write(body, durable=durable)
 
     def _error(self, exc: BaseException) -> BaseException:
         if isinstance(exc, sqlite3.Error):
@@ -294,39 +253,6 @@ class SqliteInbox(Inbox):
             error.__cause__ = exc
             return error
         return exc
-
-    def _write_batch(self, batch: list[_Write]) -> list[tuple[bool, Any]]:
-        conn = self._conn
-        if conn is None:
-            raise InboxError(f"the inbox of {self.agent} is not open", retryable=False)
-        lazy = not any(write.durable for write in batch)
-        if lazy:
-            conn.execute("PRAGMA synchronous=NORMAL")
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                outcomes = [self._write_in_savepoint(conn, write) for write in batch]
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                raise
-            return outcomes
-        finally:
-            if lazy:
-                conn.execute("PRAGMA synchronous=FULL")
-
-    def _write_in_savepoint(self, conn: sqlite3.Connection, write: _Write) -> tuple[bool, Any]:
-        conn.execute("SAVEPOINT agentbus_inbox_write")
-        try:
-            value = write.body(conn)
-        except Exception as exc:
-            conn.execute("ROLLBACK TO agentbus_inbox_write")
-            conn.execute("RELEASE agentbus_inbox_write")
-            return False, self._error(exc)
-        conn.execute("RELEASE agentbus_inbox_write")
-        return True, value
 
     async def claim(self, task_id: str, owner: Owner, *, lease_s: float) -> Claim:
         """Claim `task_id` for `owner`, or say it is done (with the reply) or busy elsewhere."""
