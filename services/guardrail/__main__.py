@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from agentbus import event_loop
 from agentbus.errors import AgentBusError
 from agentbus.observability import configure_logging
 from agentbus.settings import Settings
@@ -26,7 +27,7 @@ def main() -> int:
         print(f"guardrail: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(serve(settings, scanner, stop=asyncio.Event()))
+        event_loop.run(serve(settings, scanner, stop=asyncio.Event()), choice=settings.event_loop)
     except AgentBusError as exc:
         print(f"guardrail: {exc}", file=sys.stderr)
         return 1

@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sys
 
+from agentbus import event_loop
 from agentbus.errors import AgentBusError
 from agentbus.observability import configure_logging
 from agentbus.settings import redact_url
@@ -23,7 +24,8 @@ def main() -> int:
         definitions = load_configured_definitions(settings)
         log.info("broker %s, saga store %s, %d partition(s)", redact_url(settings.amqp_url),
                  redact_url(settings.saga_store_url), settings.partitions)
-        asyncio.run(run(settings, stop=asyncio.Event(), definitions=definitions))
+        event_loop.run(run(settings, stop=asyncio.Event(), definitions=definitions),
+                       choice=settings.event_loop)
     except AgentBusError as exc:
         log.error("%s", exc)
         return 2 if not exc.retryable else 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
+from agentbus import event_loop
 from agentbus.errors import AgentBusError
 from agentbus.observability import configure_logging
 from agentbus.settings import Settings
@@ -18,7 +19,7 @@ def main() -> int:
         settings = settings.model_copy(update={"service_name": "guardrail-standin"})
     configure_logging(settings.log_level, settings.service_name)
     try:
-        asyncio.run(serve(settings, stop=asyncio.Event()))
+        event_loop.run(serve(settings, stop=asyncio.Event()), choice=settings.event_loop)
     except AgentBusError as exc:
         print(f"guardrail stand-in: {exc}", file=sys.stderr)
         return 1

@@ -8,6 +8,8 @@ from urllib.parse import unquote, urlsplit
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agentbus.event_loop import EventLoopChoice
+
 ENV_PREFIX = "AGENTBUS_"
 
 
@@ -57,6 +59,8 @@ class Settings(BaseSettings):
     shutdown_grace_s: float = Field(
         20.0, gt=0, description="On SIGTERM, wait this long for in-flight messages to finish.")
     log_level: str = Field("INFO", description="Python logging level.")
+    event_loop: EventLoopChoice = Field(
+        "auto", description="Event loop: `uvloop` (faster; `auto` picks it when installed) or `asyncio`.")
     partitions: int = Field(
         4, ge=1, le=256, description="Orchestrator partition queues (sagas are spread over them by id).")
     user_prefix: str = Field(

@@ -12,6 +12,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 
+from agentbus import event_loop
 from agentbus.agent.announce import Announcer, Phase
 from agentbus.agent.definition import Agent
 from agentbus.agent.inbox import Inbox, inbox_from_url
@@ -127,7 +128,7 @@ def run_agent(agent: Agent, settings: AgentSettings | None = None) -> int:
     settings = settings_for(agent, settings)
     configure_logging(settings.log_level, settings.service_name)
     try:
-        asyncio.run(serve_agent(agent, settings))
+        event_loop.run(serve_agent(agent, settings), choice=settings.event_loop)
     except AgentBusError as exc:
         log.error("%s", exc)
         return 1 if exc.retryable else 2

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from dataclasses import asdict
 
+from agentbus import event_loop
 from agentbus.benchmarks.guard_hop import measure_hop
 from agentbus.errors import AgentBusError
 from agentbus.settings import Settings
@@ -30,7 +30,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Measure and print."""
     try:
-        result = asyncio.run(measure_hop(Settings(), messages=args.messages, out=sys.stderr))
+        settings = Settings()
+        result = event_loop.run(measure_hop(settings, messages=args.messages, out=sys.stderr),
+                                choice=settings.event_loop)
     except AgentBusError as exc:
         print(f"bench guard-hop failed: {exc}", file=sys.stderr)
         return 1

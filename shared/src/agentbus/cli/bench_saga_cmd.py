@@ -9,6 +9,7 @@ import statistics
 import sys
 from pathlib import Path
 
+from agentbus import event_loop
 from agentbus.benchmarks.raw import DEFAULT_RAW_BENCH, RawResult, run_raw
 from agentbus.benchmarks.saga import SagaBench, SagaBenchResult, progress_printer, result_dict
 from agentbus.errors import AgentBusError
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
                         bench.say(f"  agentbus: {result.sagas_per_s} sagas/s, p50 {result.p50_ms} ms")
 
     try:
-        asyncio.run(rounds())
+        event_loop.run(rounds(), choice=settings.event_loop)
     except AgentBusError as exc:
         print(f"bench saga failed: {exc}", file=sys.stderr)
         return 1

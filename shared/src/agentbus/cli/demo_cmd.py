@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, TextIO
 
-from agentbus import topology
+from agentbus import event_loop, topology
 from agentbus.agent.supervisor import die_with_parent
 from agentbus.bus import Bus, Delivery, Router
 from agentbus.cli.up_cmd import DEFAULT_BASE_PORT, GUARDRAIL_MODULE, READY_MARKER, broker_url, module_exists
@@ -319,7 +319,7 @@ def run(args: argparse.Namespace) -> int:
     settings = Settings()
     console = Console(sys.stdout)
     try:
-        return asyncio.run(demo(args, settings, console))
+        return event_loop.run(demo(args, settings, console), choice=settings.event_loop)
     except AgentBusError as exc:
         print(f"agentbus demo: {exc}", file=sys.stderr)
         return 2

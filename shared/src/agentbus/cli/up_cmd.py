@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Final, TextIO
 from urllib.parse import quote, urlsplit, urlunsplit
 
-from agentbus import topology
+from agentbus import event_loop, topology
 from agentbus.agent.supervisor import ServiceSpec, Supervisor, SupervisorError
 from agentbus.errors import AgentBusError, ConfigurationError
 from agentbus.management import CredentialStore
@@ -247,6 +247,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"agentbus up: broker {redact_url(settings.amqp_url)} (vhost {settings.vhost!r})", file=out,
           flush=True)
     grace = args.grace if args.grace is not None else settings.shutdown_grace_s + 5
-    return asyncio.run(run_services(
+    return event_loop.run(run_services(
         specs, out=out, log_dir=Path(args.log_dir) if args.log_dir else None,
-        colour=use_colour(args.color, out), grace_s=grace, ready_timeout_s=args.ready_timeout))
+        colour=use_colour(args.color, out), grace_s=grace, ready_timeout_s=args.ready_timeout),
+        choice=settings.event_loop)
