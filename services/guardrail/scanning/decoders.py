@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import unquote_plus
 
+from services.guardrail.scanning.prefilter import Literals, RunShape, leftmost_runs
+
 
 @dataclass(frozen=True, slots=True)
 class EncodedRun:
@@ -36,6 +38,10 @@ class EncodedRun:
 # Runs of the base64 alphabet (standard and URL-safe); a run of hex digits is one too, and is
 # decoded as hex instead. Boundaries are checked in code: a leading look-behind makes the scan slow.
 _RUN: Final = re.compile(r"[A-Za-z0-9+/_\-]{10,}={0,6}")
+# Every match of _RUN opens with ten alphabet characters and one matches wherever ten begin, so
+# the scan can jump from one such stretch to the next (prose has few words of ten letters).
+_RUN_SHAPE: Final = RunShape(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-", 10)
 _RUN_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=_-")
 _HEX_ESCAPES: Final = re.compile(r"(?:\\x[0-9A-Fa-f]{2}){6,}")
 _UNICODE_ESCAPES: Final = re.compile(r"(?:\\u00[0-9A-Fa-f]{2}){6,}")
@@ -56,6 +62,7 @@ _BASE32_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567=")
 _MAX_INFLATED: Final = 65_536
 _PRINTABLE_EXTRA: Final = frozenset("\n\r\t")
 _HEX_DIGITS: Final = "0123456789abcdefABCDEF"
+_CHAR_CODE_HINTS: Final = Literals(("harCode", "HARCODE"))
 
 
 def _readable(text: str) -> bool:
@@ -168,7 +175,7 @@ def find_encoded(text: str, words: frozenset[str] | None = None) -> list[Encoded
     """
     out = []
     n = len(text)
-    for m in _RUN.finditer(text):
+    for m in leftmost_runs(_RUN, _RUN_SHAPE, text):
         start, end = m.start(), m.end()
         # `P=aGVsbG8...` assigns a run: an `=` before it ends a name (padding only trails a run).
         if ((start and text[start - 1] in _RUN_CHARS and text[start - 1] != "=")
@@ -185,12 +192,14 @@ def find_encoded(text: str, words: frozenset[str] | None = None) -> list[Encoded
             decoded, encoding = _decode_base64(run), "base64"
         if decoded is not None:
             out.append(EncodedRun(start, end, encoding, decoded))
-    if "\\x" in text:
+    # Escapes all start with a backslash: one character search rules all three kinds out.
+    backslash = "\\" in text
+    if backslash and "\\x" in text:
         for m in _HEX_ESCAPES.finditer(text):
             decoded = _decode_hex(m.group().replace("\\x", ""))
             if decoded is not None:
                 out.append(EncodedRun(m.start(), m.end(), "hex", decoded))
-    if "\\u00" in text:
+    if backslash and "\\u00" in text:
         for m in _UNICODE_ESCAPES.finditer(text):
             decoded = _decode_hex(m.group().replace("\\u00", ""))
             if decoded is not None:
@@ -205,7 +214,7 @@ def find_encoded(text: str, words: frozenset[str] | None = None) -> list[Encoded
             decoded = unquote_plus(m.group())
             if decoded != m.group() and _readable(decoded):
                 out.append(EncodedRun(m.start(), m.end(), "url", decoded))
-    if "\\" in text:
+    if backslash:
         for m in _OCTAL_ESCAPES.finditer(text):
             decoded = _bytes_to_text(bytes(int(o, 8) & 0xFF for o in m.group().split("\\")[1:]))
             if decoded is not None:
@@ -215,13 +224,13 @@ def find_encoded(text: str, words: frozenset[str] | None = None) -> list[Encoded
             decoded = html.unescape(m.group())
             if _readable(decoded):
                 out.append(EncodedRun(m.start(), m.end(), "html", decoded))
-    if "chr(" in text or "Chr(" in text or "CHR(" in text:
+    if "(" in text and ("chr(" in text or "Chr(" in text or "CHR(" in text):
         for m in _CHR_CONCAT.finditer(text):
             codes = re.findall(r"\d{1,3}", m.group())
             decoded = "".join(chr(int(c)) for c in codes)
             if _readable(decoded):
                 out.append(EncodedRun(m.start(), m.end(), "char_codes", decoded))
-    if "harCode" in text or "HARCODE" in text:
+    if _CHAR_CODE_HINTS.any_in(text):
         for m in _CHAR_CODES.finditer(text):
             decoded = "".join(chr(int(c)) for c in re.findall(r"\d{1,3}", m.group(1)))
             if _readable(decoded):

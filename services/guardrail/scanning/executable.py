@@ -47,6 +47,7 @@ from services.guardrail.scanning.normalize import (
     reveal_sql,
     reveal_words,
 )
+from services.guardrail.scanning.prefilter import KeyedLiterals, ascii_proxy
 from services.guardrail.scanning.rules import STRONG, WEAK, Rule
 from services.guardrail.scanning.rules import rule as _rule
 from services.guardrail.scanning.types import Detection
@@ -55,7 +56,12 @@ _I: Final = re.IGNORECASE
 MAX_DECODE_DEPTH: Final = 2
 _STRONG: Final = STRONG
 _WEAK: Final = WEAK
-_TOKEN: Final = re.compile(r"[a-z0-9_$]+")
+# A text's tokens are the runs of `[a-z0-9_$]` in its lower-cased form, cut out in C calls: every
+# other character becomes a space, and `split` cuts the runs between spaces (the other ASCII white
+# space is mapped to spaces too), much faster than `re.findall(r"[a-z0-9_$]+", ...)`.
+_TOKEN_SPACES: Final = str.maketrans(
+    {chr(i): " " for i in range(128) if not ("a" <= chr(i) <= "z" or "0" <= chr(i) <= "9"
+                                             or chr(i) in "_$")})
 
 
 _SH: Final = r"(?:sudo\s+(?:-\S+\s+)*)?(?:/usr)?(?:/bin/)?(?:ba|z|k|da|fi|tc|c)?sh\b(?![.\-])"
@@ -956,8 +962,9 @@ class _Gate:
     __slots__ = ("lower", "tokens")
 
     def __init__(self, text: str) -> None:
-        self.lower = text.lower()
-        self.tokens = frozenset(_TOKEN.findall(self.lower))
+        self.lower = lower = text.lower()
+        # `?` (what the proxy puts for non-ASCII characters) is not a token character either.
+        self.tokens = frozenset(ascii_proxy(lower).translate(_TOKEN_SPACES).split())
 
 
 class RuleSet:
@@ -988,7 +995,9 @@ class RuleSet:
             needs.append(need)
         self._by_word = {w: (hint, grp) for w, (hint, grp) in by_word.items()}
         self._words = frozenset(by_word)
-        self._by_substring = tuple((s, hint, grp) for s, (hint, grp) in by_substring.items())
+        # Substring hints all hold punctuation; keyed by their rarest character, most of them
+        # cost a one-character search on prose instead of a substring search each.
+        self._by_substring = KeyedLiterals((s, (hint, grp)) for s, (hint, grp) in by_substring.items())
         self._needs = tuple(needs)
 
     def select(self, gate: _Gate) -> list[Rule]:
@@ -999,11 +1008,9 @@ class RuleSet:
             hint, grp = by_word[word]
             chosen |= hint
             groups |= grp
-        lower = gate.lower
-        for substring, hint, grp in self._by_substring:
-            if substring in lower:
-                chosen |= hint
-                groups |= grp
+        for hint, grp in self._by_substring.present(gate.lower):
+            chosen |= hint
+            groups |= grp
         selected = []
         rules = self.rules
         needs = self._needs

@@ -20,6 +20,7 @@ from services.guardrail.scanning.checksums import (
 )
 from services.guardrail.scanning.normalize import OffsetMap
 from services.guardrail.scanning.numbers import Clusters, digit_clusters, windows
+from services.guardrail.scanning.prefilter import Literals
 from services.guardrail.scanning.types import Detection
 
 # --- e-mail ---------------------------------------------------------------------------------
@@ -59,6 +60,9 @@ _AT_FORM: Final = re.compile(_BR_AT + r"|\s+at\s+|\s@\s", re.IGNORECASE)
 _DOT_FORM: Final = re.compile(_BR_DOT, re.IGNORECASE)
 _OBFUSCATION_HINTS: Final = (" at ", " dot ", " @ ", "[at", "(at", "{at", "<at", "[ at", "( at", "[@",
                              "(@", "{@", "[.", "(.", "{.", "-at-", "- at -", "-at -", "- at-")
+# The same hints keyed by a rare character: prose without brackets, `@` or `-` skips most of them.
+_OBFUSCATION: Final = Literals(_OBFUSCATION_HINTS)
+_BRACKETS: Final = Literals(_BRACKET_HINTS)
 
 
 def _email_value(raw: str) -> str:
@@ -91,7 +95,7 @@ def _name_before(text: str, end: int) -> int | None:
 def _anchors(text: str, lower: str) -> list[tuple[int, int, bool]]:
     # (start, end, is the plain word "at") of every separator that may join a name and a domain.
     found: list[tuple[int, int, bool]] = []
-    if any(map(lower.__contains__, _BRACKET_HINTS)):
+    if _BRACKETS.any_in(lower):
         found.extend((m.start(), m.end(), False) for m in _BRACKET_AT.finditer(text))
     for needle, word in ((" @ ", False), (" at ", True)):
         i = lower.find(needle)
@@ -113,7 +117,7 @@ def find_emails(text: str) -> list[Detection]:
                 out.append(Detection("EMAIL", start, m.end(), _email_value(text[start:m.end()])))
         at = text.find("@", at + 1)
     lower = text.lower()
-    if len(lower) != len(text) or not any(map(lower.__contains__, _OBFUSCATION_HINTS)):
+    if len(lower) != len(text) or not _OBFUSCATION.any_in(lower):
         return out
     for anchor_start, anchor_end, word in _anchors(text, lower):
         name_end = anchor_start
@@ -276,6 +280,8 @@ def find_ssns(text: str, clusters: Clusters | None = None) -> list[Detection]:
             start, end = start + pos, end + pos
             if all(end <= o.start or start >= o.end for o in out):
                 out.append(Detection(d.type, start, end, d.value))
+    if not spans:
+        return out  # bare SSNs are only looked for in the windows: no windows, nothing to find
     lower = text.lower()
     if not any(map(lower.__contains__, _SSN_CONTEXT_HINTS)):
         return out
@@ -299,26 +305,42 @@ _IPV4_DEFANGED: Final = re.compile(
 _IPV6_CANDIDATE: Final = re.compile(
     r"(?<![\w:.\-])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?"
     r"(?![\w\-]|\.\d)")
+_HEX_DIGITS: Final = "0123456789abcdefABCDEF"
 _VERSION_WORDS: Final = re.compile(
     r"(?:version|release|build|firmware|tag|rev|ver|v|section|clause|paragraph|para|chapter"
     r"|figure|fig|table|article|art|step|item|rule|§)\.?\s*$", re.IGNORECASE)
 
 
+def _may_hold_ipv6(text: str) -> bool:
+    # Every IPv6 candidate opens with two groups `[0-9A-Fa-f]{0,4}:`: a colon followed within five
+    # characters by another with only hex digits between them. Prose colons ("Note: ...", "10:30")
+    # have none, and finding that out costs a few `find` calls instead of a regex scan.
+    colon = text.find(":")
+    while colon != -1:
+        following = text.find(":", colon + 1, colon + 6)
+        if following != -1 and not text[colon + 1:following].strip(_HEX_DIGITS):
+            return True
+        colon = text.find(":", colon + 1)
+    return False
+
+
 def find_ips(text: str, clusters: Clusters | None = None) -> list[Detection]:
     """IPv4 and IPv6 addresses, without ports, brackets or prefix lengths."""
     out = []
+    spans: list[tuple[int, int]] = []
     if "." in text:
         spans = list(windows(text, clusters, 7))
         for m in (m for pos, endpos in spans for m in _IPV4.finditer(text, pos, endpos)):
             if _VERSION_WORDS.search(text, max(0, m.start() - 12), m.start()):
                 continue
             out.append(Detection("IP_ADDRESS", m.start(), m.end(), m.group()))
-    if ".]" in text or ".)" in text or ".}" in text:
+    # Defanged addresses are only looked for in the windows of the plain ones.
+    if spans and (".]" in text or ".)" in text or ".}" in text):
         for m in (m for pos, endpos in spans for m in _IPV4_DEFANGED.finditer(text, pos, endpos)):
             value = re.sub(r"[\[\](){}]", "", m.group())
             if value != m.group():
                 out.append(Detection("IP_ADDRESS", m.start(), m.end(), value))
-    if "::" in text or text.count(":") >= 3:
+    if ("::" in text or text.count(":") >= 3) and _may_hold_ipv6(text):
         for m in _IPV6_CANDIDATE.finditer(text):
             candidate = m.group()
             groups = [g for g in re.split(r"[:]", candidate) if g]

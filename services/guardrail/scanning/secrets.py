@@ -17,6 +17,7 @@ import re
 from collections import Counter
 from typing import Final
 
+from services.guardrail.scanning.prefilter import RunShape
 from services.guardrail.scanning.types import Detection
 
 _B: Final = r"(?<![A-Za-z0-9_\-])"      # token start boundary
@@ -92,6 +93,10 @@ _VENDOR_HINTS: Final[tuple[tuple[str, int], ...]] = tuple(
 # Every vendor token (and so its hint) sits in a run of token characters at least this long;
 # checking the hints against those runs alone is much cheaper than against the whole text.
 _CANDIDATE_RUN: Final = re.compile(r"[A-Za-z0-9_\-.+/=:~%]{16,}")
+# A candidate run is sixteen run characters in a row; a substring search on the text's shape says
+# whether there is one at all (prose rarely has any) far faster than the regex's scan.
+_CANDIDATE_SHAPE: Final = RunShape(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.+/=:~%", 16)
 
 _PEM: Final = re.compile(
     r"-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----[\s\S]{1,16000}?"
@@ -145,7 +150,7 @@ def _trim(value: str) -> str:
 def find_secrets(text: str) -> list[Detection]:
     """API keys, tokens, private keys and secret assignments."""
     out: list[Detection] = []
-    runs = " ".join(_CANDIDATE_RUN.findall(text))
+    runs = " ".join(_CANDIDATE_RUN.findall(text)) if _CANDIDATE_SHAPE.has_run(text) else ""
     vendors: list[re.Pattern[str]] = []
     if runs:
         chosen = 0
