@@ -40,6 +40,7 @@ from services.guardrail.scanning import (
     sqli,
     windows,
 )
+from services.guardrail.scanning.anchors import AnchorText, anchored_finditer
 from services.guardrail.scanning.decoders import find_encoded
 from services.guardrail.scanning.normalize import (
     reveal_concat,
@@ -153,7 +154,8 @@ SHELL_RULES: Final = (
     _rule("no_preserve_root", "shell", r"--no-preserve-root\b", ("preserve",)),
     _rule("fork_bomb", "shell",
           r"(?P<f>[A-Za-z_]\w*|:)\s*\(\s*\)\s*\{\s*(?P=f)\s*\|\s*(?P=f)\s*&\s*\}\s*;?\s*(?P=f)"
-          r"|%0\s*\|\s*%0", ("{", "%0")),
+          # Both shapes hold a `|`, which prose with braces (JSON, templates) rarely has.
+          r"|%0\s*\|\s*%0", ("{", "%0"), requires=(("|",),)),
     _rule("chmod_run", "shell",
           r"\bchmod\s+(?:[ugoa]*\+[rw]*x[rw]*|[0-7]*[1357][0-7]{0,2})\s+(?P<path>[\w./~\-]+)"
           r"[^\n]{0,80}?(?:&&|;|\|\||\n)\s*(?:sudo\s+)?(?:nohup\s+)?(?:\./)?(?P=path)"
@@ -959,12 +961,13 @@ NON_PROMPT_RULES: Final = (SHELL_RULES + postexploit.RULES + PYTHON_RULES + HIDD
 class _Gate:
     """What a text offers the rule hints: its lower-cased form and its set of tokens."""
 
-    __slots__ = ("lower", "tokens")
+    __slots__ = ("anchored", "lower", "tokens")
 
     def __init__(self, text: str) -> None:
         self.lower = lower = text.lower()
         # `?` (what the proxy puts for non-ASCII characters) is not a token character either.
         self.tokens = frozenset(ascii_proxy(lower).translate(_TOKEN_SPACES).split())
+        self.anchored = AnchorText(text, lower)
 
 
 class RuleSet:
@@ -1034,7 +1037,7 @@ def _match_rules(text: str, rules: RuleSet, gate: _Gate) -> tuple[list[Detection
     matched_rules: list[Rule] = []
     for rule in rules.select(gate):
         matched = False
-        for m in rule.pattern.finditer(text):
+        for m in anchored_finditer(rule.pattern, rule.anchors, gate.anchored):
             if rule.check is not None and not rule.check(m):
                 continue
             matched = True

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+from services.guardrail.scanning.anchors import Anchors, anchors_of
 from services.guardrail.scanning.firstchar import gated
 
 IGNORECASE: Final = re.IGNORECASE
@@ -35,6 +36,8 @@ class Rule:
     requires: tuple[tuple[frozenset[str], tuple[str, ...]], ...] = ()
     # For weak prompt-injection cues: what kind of cue it is (markup, policy talk, an action).
     group: str = ""
+    # Where a match can start, so the pattern is tried only there (None: everywhere).
+    anchors: Anchors | None = None
 
 
 def split_hints(hints: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
@@ -48,5 +51,7 @@ def rule(name: str, kind: str, pattern: str, hints: tuple[str, ...], *, weight: 
          requires: tuple[tuple[str, ...], ...] = (), group: str = "") -> Rule:
     """A compiled rule; `hints` are lower-case tokens or substrings every match contains."""
     words, substrings = split_hints(hints)
-    return Rule(name, kind, gated(pattern, flags), words, substrings, weight, check,
-                tuple(split_hints(hint_group) for hint_group in requires), group)
+    compiled = gated(pattern, flags)
+    return Rule(name, kind, compiled, words, substrings, weight, check,
+                tuple(split_hints(hint_group) for hint_group in requires), group,
+                anchors_of(compiled))

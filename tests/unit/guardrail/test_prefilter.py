@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from services.guardrail.scanning import decoders, executable, numbers, pii, secrets
+from services.guardrail.scanning import decoders, executable, normalize, numbers, pii, secrets
 from services.guardrail.scanning.prefilter import (
     KeyedLiterals,
     Literals,
@@ -129,3 +129,24 @@ def test_rule_selection_is_that_of_testing_every_substring() -> None:
                 if hinted and required:
                     expected.append(i)
             assert [rules.rules.index(r) for r in rules.select(gate)] == expected
+
+
+def test_a_fork_bomb_always_pipes_so_text_without_a_pipe_skips_the_rule() -> None:
+    rule = next(r for r in executable.NON_PROMPT_RULES if r.name == "fork_bomb")
+    for bomb in (":(){ :|:& };:", "bomb() { bomb | bomb & }; bomb", "%0|%0"):
+        assert [m.group() for m in rule.pattern.finditer(bomb)]
+        assert all("|" in m.group() for m in rule.pattern.finditer(bomb))
+    assert rule not in executable._NON_PROMPT.select(executable._Gate('{"a": 1} bomb() {}'))
+
+
+def test_spaced_letters_and_leet_runs_are_those_of_their_patterns() -> None:
+    rng = random.Random(5)
+    pieces = (*"aAbZ 0135789$._-*\n'é?", "i g n o r e", "I.G.N.O.R.E", "1gn0r3", "3rd", "$ystem",
+              "x y", "٣", "\u0130")
+    texts = [*TEXTS, *("".join(rng.choice(pieces) for _ in range(rng.randint(0, 60)))
+                       for _ in range(3000))]
+    for text in texts:
+        assert ([m.span() for m in normalize._spaced_letters(text)]
+                == [m.span() for m in normalize._SPACED_LETTERS.finditer(text)])
+        assert ([m.span() for m in normalize._leet_runs(text)]
+                == [m.span() for m in normalize._LEET_TOKEN.finditer(text)])
