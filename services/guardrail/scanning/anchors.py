@@ -42,6 +42,10 @@ CASE_FOLDS_TO_ASCII: Final = ("\u0130", "\u0131", "\u017f", "\u212a")
 # Text with more candidate positions than one per this many characters is left to `finditer`:
 # each `match` call costs about as much as the engine's scan of that many characters.
 _CHARS_PER_CANDIDATE: Final = 24
+# Text shorter than this many characters per literal to search is left to `finditer` too: on
+# average anchoring pays from about 16 characters per literal up, but with a wide spread (long
+# base64 or hex tokens are cheap for `finditer`); from 32 up it never cost on the corpus.
+_CHARS_PER_LITERAL: Final = 32
 _NON_ASCII: Final = re.compile(r"[^\x00-\x7f]")
 _DIGIT_SHAPE: Final = str.maketrans({chr(i): "1" if chr(i).isdigit() else " " for i in range(128)})
 
@@ -84,6 +88,8 @@ class Anchors:
     origin: bool
     digit: bool
     digit_run: bool
+    # Shorter text is cheaper to leave to `finditer` than to search for all of the above.
+    min_length: int = 0
 
 
 def _fold(char: str, ignore_case: bool) -> str | None:
@@ -250,9 +256,12 @@ def anchors_of(pattern: re.Pattern[str]) -> Anchors | None:
         bounded = tuple(lit for lit in _shortest(starts.bounded)
                         if not any(lit.startswith(other) for other in literals))
         after_one = _shortest(starts.after_one)
-        if len(literals) + len(bounded) + len(after_one) <= _MAX_LITERALS:
+        searches = len(literals) + len(bounded) + len(after_one)
+        if searches <= _MAX_LITERALS:
+            searches += (starts.line or starts.origin) + (starts.digit or starts.digit_run)
             return Anchors(bool(flags & re.IGNORECASE), literals, bounded, after_one,
-                           starts.line, starts.origin, starts.digit, starts.digit_run)
+                           starts.line, starts.origin, starts.digit, starts.digit_run,
+                           _CHARS_PER_LITERAL * searches)
     return None
 
 
@@ -381,7 +390,7 @@ def anchored_finditer(pattern: re.Pattern[str], anchors: Anchors | None,
                       at: AnchorText) -> Iterable[re.Match[str]]:
     """`pattern.finditer(at.text)`, trying the pattern only at its anchors."""
     text = at.text
-    if anchors is None:
+    if anchors is None or len(text) < anchors.min_length:
         return pattern.finditer(text)
     positions = _candidates(anchors, at)
     if positions is None:
