@@ -29,10 +29,14 @@ from services.guardrail.scanning.pii import IBAN_HEAD_BEFORE
 from services.guardrail.scanning.types import Detection
 
 _SEP: Final = r"(?:[ \t]{1,2}|[ \t]?[\-./][ \t]?\n?[ \t]?|[ \t]?\n[ \t]?)"
+# The groups' digits are possessive (`\d{1,6}+`): with the separator optional, a plain `\d{1,6}`
+# can cut one digit run into groups in exponentially many ways, all retried when the lookahead at
+# the end fails (39 characters took 14 s). A match can only end where a digit run ends, and greedy
+# groups need the fewest repetitions, so the possessive form finds the same matches.
 _CANDIDATE: Final = re.compile(
     rf"""(?<![\w+\-/.#@$€£¥%,])
     (?:\+[ ]?|00)?(?:\([ ]?\+?\d{{1,4}}[ ]?\)|\d{{1,5}})
-    (?:{_SEP}?(?:\([ ]?0[ ]?\)[ ]?)?(?:\([ ]?\d{{1,5}}[ ]?\)|\d{{1,6}})){{1,14}}
+    (?:{_SEP}?(?:\([ ]?0[ ]?\)[ ]?)?(?:\([ ]?\d{{1,5}}[ ]?\)|\d{{1,6}}+)){{1,14}}
     (?![\w\-]|[./,]\d)""",
     re.VERBOSE)
 
