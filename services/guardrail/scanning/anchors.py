@@ -20,7 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-from services.guardrail.scanning.prefilter import ascii_proxy
+from services.guardrail.scanning.prefilter import ascii_table, ascii_translate
 
 # The parser and constants of `re` itself (private, stable across 3.11-3.13), as in firstchar.py:
 # the anchors are derived from exactly what `re` compiles.
@@ -47,7 +47,8 @@ _CHARS_PER_CANDIDATE: Final = 24
 # base64 or hex tokens are cheap for `finditer`); from 32 up it never cost on the corpus.
 _CHARS_PER_LITERAL: Final = 32
 _NON_ASCII: Final = re.compile(r"[^\x00-\x7f]")
-_DIGIT_SHAPE: Final = str.maketrans({chr(i): "1" if chr(i).isdigit() else " " for i in range(128)})
+_DIGIT_SHAPE: Final = ascii_table(
+    str.maketrans({chr(i): "1" if chr(i).isdigit() else " " for i in range(128)}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,7 +312,7 @@ class AnchorText:
             if not text.isascii() and any(m.group().isdecimal() for m in _NON_ASCII.finditer(text)):
                 return None  # digits of another script: rare enough to leave to `finditer`
             # One C translation, then one search per run start and end (prose has few numbers).
-            shape = ascii_proxy(text).translate(_DIGIT_SHAPE)
+            shape = ascii_translate(text, _DIGIT_SHAPE)
             runs = []
             i = shape.find("1")
             while i != -1:

@@ -48,7 +48,7 @@ from services.guardrail.scanning.normalize import (
     reveal_sql,
     reveal_words,
 )
-from services.guardrail.scanning.prefilter import KeyedLiterals, ascii_proxy
+from services.guardrail.scanning.prefilter import KeyedLiterals, ascii_table, ascii_translate
 from services.guardrail.scanning.rules import STRONG, WEAK, Rule
 from services.guardrail.scanning.rules import rule as _rule
 from services.guardrail.scanning.types import Detection
@@ -60,9 +60,9 @@ _WEAK: Final = WEAK
 # A text's tokens are the runs of `[a-z0-9_$]` in its lower-cased form, cut out in C calls: every
 # other character becomes a space, and `split` cuts the runs between spaces (the other ASCII white
 # space is mapped to spaces too), much faster than `re.findall(r"[a-z0-9_$]+", ...)`.
-_TOKEN_SPACES: Final = str.maketrans(
+_TOKEN_SPACES: Final = ascii_table(str.maketrans(
     {chr(i): " " for i in range(128) if not ("a" <= chr(i) <= "z" or "0" <= chr(i) <= "9"
-                                             or chr(i) in "_$")})
+                                             or chr(i) in "_$")}))
 
 
 _SH: Final = r"(?:sudo\s+(?:-\S+\s+)*)?(?:/usr)?(?:/bin/)?(?:ba|z|k|da|fi|tc|c)?sh\b(?![.\-])"
@@ -966,7 +966,7 @@ class _Gate:
     def __init__(self, text: str) -> None:
         self.lower = lower = text.lower()
         # `?` (what the proxy puts for non-ASCII characters) is not a token character either.
-        self.tokens = frozenset(ascii_proxy(lower).translate(_TOKEN_SPACES).split())
+        self.tokens = frozenset(ascii_translate(lower, _TOKEN_SPACES).split())
         self.anchored = AnchorText(text, lower)
 
 

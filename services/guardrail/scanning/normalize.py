@@ -19,7 +19,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from typing import Final
 
-from services.guardrail.scanning.prefilter import ascii_proxy
+from services.guardrail.scanning.prefilter import ascii_table, ascii_translate
 
 # Letters that render like Latin ones; NFKC leaves them alone because they are real letters of
 # other scripts. Only letters that are near-identical in common fonts are listed, so that text
@@ -187,17 +187,17 @@ _WORD_TOKEN: Final = re.compile(r"[a-z0-9_$]+")
 # though prose has a leet word ("3rd", "4xx") far more often than a leet sentence. Shapes of the
 # text (ASCII letters `L`, spacers `s`, the rest `o`; leet characters `b`, other letters and
 # digits `a`, the rest space) let both jump to where a match can begin.
-_SPACING_SHAPE: Final = str.maketrans(
-    {chr(i): "L" if chr(i).isalpha() else "s" if chr(i) in " .-_*" else "o" for i in range(128)})
+_SPACING_SHAPE: Final = ascii_table(str.maketrans(
+    {chr(i): "L" if chr(i).isalpha() else "s" if chr(i) in " .-_*" else "o" for i in range(128)}))
 _SPACED_START: Final = "LsLsLsL"  # how every _SPACED_LETTERS match begins
-_LEET_SHAPE: Final = str.maketrans(
-    {chr(i): "b" if chr(i) in "013457$" else "a" if chr(i).isalnum() else " " for i in range(128)})
+_LEET_SHAPE: Final = ascii_table(str.maketrans(
+    {chr(i): "b" if chr(i) in "013457$" else "a" if chr(i).isalnum() else " " for i in range(128)}))
 
 
 def _spaced_letters(text: str) -> Iterator[re.Match[str]]:
     # `_SPACED_LETTERS.finditer(text)`, tried only where a match can start: four letters with a
     # spacer after each of the first three. Non-ASCII characters are none of those (`?` is `o`).
-    shape = ascii_proxy(text).translate(_SPACING_SHAPE)
+    shape = ascii_translate(text, _SPACING_SHAPE)
     end = 0
     i = shape.find(_SPACED_START)
     while i != -1:
@@ -212,7 +212,7 @@ def _leet_runs(text: str) -> Iterator[re.Match[str]]:
     # `_LEET_TOKEN.finditer(text)`: its look-behind keeps a match at the start of a run of
     # `[A-Za-z0-9$]` and its stars take the whole run, so each match is a whole run that holds
     # a leet character. Jump from a leet character to the start of its run, then past its end.
-    shape = ascii_proxy(text).translate(_LEET_SHAPE)
+    shape = ascii_translate(text, _LEET_SHAPE)
     end = 0
     i = shape.find("b")
     while i != -1:

@@ -13,6 +13,8 @@ from services.guardrail.scanning.prefilter import (
     Literals,
     RunShape,
     ascii_proxy,
+    ascii_table,
+    ascii_translate,
     leftmost_runs,
     rarest_char,
 )
@@ -67,6 +69,21 @@ def test_the_ascii_proxy_keeps_offsets() -> None:
         assert len(proxy) == len(text)
         assert proxy.isascii()
         assert all(p == t for p, t in zip(proxy, text, strict=True) if t.isascii())
+
+
+def test_the_byte_translation_is_the_str_translation_of_the_proxy() -> None:
+    mapping = str.maketrans({chr(i): "a" if chr(i).isalnum() else " " for i in range(128)})
+    table = ascii_table(mapping)
+    for text in TEXTS:
+        assert ascii_translate(text, table) == ascii_proxy(text).translate(mapping)
+        assert ascii_translate(text.lower(), table) == ascii_proxy(text.lower()).translate(mapping)
+
+
+def test_a_byte_table_maps_ascii_to_single_ascii_characters() -> None:
+    with pytest.raises(ValueError, match="one ASCII character"):
+        ascii_table({ord("a"): "bc"})
+    with pytest.raises(ValueError, match="one ASCII character"):
+        ascii_table({ord("a"): "é"})
 
 
 def test_runs_found_by_shape_are_the_regex_matches() -> None:
