@@ -1033,9 +1033,13 @@ _PROMPT: Final = RuleSet(PROMPT_RULES + smuggling.RULES)
 
 
 def _match_rules(text: str, rules: RuleSet, gate: _Gate) -> tuple[list[Detection], list[Rule]]:
+    return _match_selected(rules.select(gate), gate)
+
+
+def _match_selected(selected: list[Rule], gate: _Gate) -> tuple[list[Detection], list[Rule]]:
     found: list[Detection] = []
     matched_rules: list[Rule] = []
-    for rule in rules.select(gate):
+    for rule in selected:
         matched = False
         for m in anchored_finditer(rule.pattern, rule.anchors, gate.anchored):
             if rule.check is not None and not rule.check(m):
@@ -1059,7 +1063,12 @@ def _prompt_injections(text: str, gate: _Gate) -> list[Detection]:
     view = reveal_words(text, gate.tokens)
     if view.changed:
         gate = _Gate(view.text)
-    found, matched = _match_rules(view.text, _PROMPT, gate)
+    selected = _PROMPT.select(gate)
+    # Only rules that match count, so when even all of the selected ones together would not be
+    # an injection, what they match is thrown away: skip the regex work (most texts with a cue).
+    if not is_injection(selected):
+        return []
+    found, matched = _match_selected(selected, gate)
     if not is_injection(matched):
         return []
     if not view.changed:
