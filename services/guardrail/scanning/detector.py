@@ -42,18 +42,24 @@ def detect(text: str) -> list[Detection]:
     pii.extend(find_ibans(normalized, clusters))
     for detector in NUMBER_DETECTORS:
         pii.extend(detector(normalized, clusters))
-    found = _resolve_overlaps(pii)
-    seen: set[tuple[str, int, int]] = set()
-    for d in find_executables(normalized):
-        key = (d.type, d.start, d.end)
-        if key not in seen:
-            seen.add(key)
-            found.append(d)
+    # Most texts have at most one PII value: nothing to resolve, one list less.
+    found = _resolve_overlaps(pii) if len(pii) > 1 else pii
+    executables = find_executables(normalized)
+    if executables:
+        seen: set[tuple[str, int, int]] = set()
+        for d in executables:
+            key = (d.type, d.start, d.end)
+            if key not in seen:
+                seen.add(key)
+                found.append(d)
+    if not found:
+        return found
     if norm.changed:
         mapped = []
         for d in found:
             start, end = norm.to_original(d.start, d.end)
             mapped.append(Detection(d.type, start, end, d.value))
         found = mapped
-    found.sort(key=lambda d: (d.start, d.end))
+    if len(found) > 1:
+        found.sort(key=lambda d: (d.start, d.end))
     return found

@@ -98,8 +98,10 @@ class Scanner:
                   routing_key: str | None = None,
                   placeholders: Placeholders | None = None) -> ScanResult:
         """Scan one text; `agent`/`routing_key` select the policy rules that apply."""
-        actions = self.policy.actions_for(agent=agent, routing_key=routing_key)
         detections = detect(text)
+        if not detections:
+            return ScanResult(text, (), text, "allowed", ())
+        actions = self.policy.actions_for(agent=agent, routing_key=routing_key)
         findings, redacted = apply_policy(text, detections, actions,
                                           placeholders if placeholders is not None
                                           else Placeholders())
