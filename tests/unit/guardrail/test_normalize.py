@@ -6,7 +6,13 @@ import random
 
 import pytest
 
-from services.guardrail.scanning.normalize import OffsetMap, fold_char, normalize, reveal_words
+from services.guardrail.scanning.normalize import (
+    OffsetMap,
+    _is_leet,
+    fold_char,
+    normalize,
+    reveal_words,
+)
 
 
 @pytest.mark.parametrize(("char", "folded"), [
@@ -106,3 +112,22 @@ def test_reveal_words(text: str, view: str) -> None:
     first = view.split(maxsplit=1)[0]
     start, end = revealed.to_original(0, len(first))
     assert reveal_words(text[start:end]).text == first
+
+
+def _is_leet_by_definition(token: str) -> bool:
+    # Not hex, two letters or more, non-letters all leet characters, more than a trailing digit.
+    if all(c in "0123456789abcdefABCDEF" for c in token):
+        return False
+    leet = [i for i, c in enumerate(token) if not c.isalpha()]
+    if (sum(c.isalpha() for c in token) < 2 or not leet
+            or any(token[i] not in "013457$" for i in leet)):
+        return False
+    return len(leet) >= 2 or leet[0] < len(token) - 1
+
+
+def test_leet_tokens_are_those_of_the_definition() -> None:
+    rng = random.Random(5)
+    pieces = "abcfxyzABFXZ0123456789$_é\u0130\u0663 "
+    for _ in range(20_000):
+        token = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        assert _is_leet(token) == _is_leet_by_definition(token), token
