@@ -1080,8 +1080,13 @@ def _prompt_injections(text: str, gate: _Gate) -> list[Detection]:
     return out
 
 
-def find_executables(text: str, *, depth: int = 0) -> list[Detection]:
-    """Executable payloads in `text`, including those hidden in encoded runs (kind `encoded`)."""
+def find_executables(text: str, *, depth: int = 0, first: bool = False) -> list[Detection]:
+    """Executable payloads in `text`, including those hidden in encoded runs (kind `encoded`).
+
+    With `first`, stop after the first stage that finds any: the list then starts as the full
+    one would, which is all an encoded run's finding needs (its kind), and most decoded payloads
+    are commands that the first stage finds.
+    """
     gate = _Gate(text)
     found, _ = _match_rules(text, _NON_PROMPT, gate)
     shell_view = reveal_shell(text)
@@ -1102,10 +1107,14 @@ def find_executables(text: str, *, depth: int = 0) -> list[Detection]:
         for d in hidden:
             start, end = sql_view.to_original(d.start, d.end)
             found.append(Detection(d.type, start, end, d.value))
+    if first and found:
+        return found
     found.extend(_prompt_injections(text, gate))
+    if first and found:
+        return found
     if depth < MAX_DECODE_DEPTH:
         for run in find_encoded(text, gate.tokens):
-            inner = find_executables(run.decoded, depth=depth + 1)
+            inner = find_executables(run.decoded, depth=depth + 1, first=True)
             if inner:
                 found.append(Detection("encoded", run.start, run.end,
                                        f"{run.encoding}:{inner[0].type}"))
