@@ -58,7 +58,7 @@ _CHR_CONCAT: Final = re.compile(r"(?:chr\(\s*\d{1,3}\s*\)\s*\+\s*){5,}chr\(\s*\d
                                 re.IGNORECASE)
 _CHAR_CODES: Final = re.compile(r"fromCharCode\(\s*(\d{1,3}(?:\s*,\s*\d{1,3}){5,})\s*\)",
                                 re.IGNORECASE)
-_BASE32_CHARS: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567=")
+_BASE32_ALPHABET: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567="
 _MAX_INFLATED: Final = 65_536
 _PRINTABLE_EXTRA: Final = frozenset("\n\r\t")
 _HEX_DIGITS: Final = "0123456789abcdefABCDEF"
@@ -136,7 +136,7 @@ def _decode_base32(run: str) -> str | None:
 def _decode_base64(run: str) -> str | None:
     if run.isalpha() and not run.isupper():
         return None  # a long word
-    if all(c in _BASE32_CHARS for c in run):
+    if not run.strip(_BASE32_ALPHABET):  # empty exactly when every character is base32
         decoded = _decode_base32(run)
         if decoded is not None:
             return decoded
