@@ -236,6 +236,15 @@ def _few_first_chars(charset: Any) -> bool:
 def anchors_of(pattern: re.Pattern[str]) -> Anchors | None:
     """The anchors of `pattern`, or None when it can start at too many places to list."""
     try:
+        return _anchors_of(pattern)
+    except Exception:
+        # `re`'s private parser changed under us (another Python): the pattern runs unanchored,
+        # which is slower but finds the same matches, rather than failing the import.
+        return None
+
+
+def _anchors_of(pattern: re.Pattern[str]) -> Anchors | None:
+    try:
         parsed = _parser.parse(pattern.pattern, pattern.flags)
     except re.error:
         return None
