@@ -17,6 +17,7 @@ import bz2
 import html
 import lzma
 import re
+import string
 import zlib
 from dataclasses import dataclass
 from typing import Final
@@ -61,8 +62,7 @@ _CHAR_CODES: Final = re.compile(r"fromCharCode\(\s*(\d{1,3}(?:\s*,\s*\d{1,3}){5,
 _BASE32_ALPHABET: Final = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567="
 _MAX_INFLATED: Final = 65_536
 _PRINTABLE_EXTRA: Final = frozenset("\n\r\t")
-_HEX_DIGITS: Final = "0123456789abcdefABCDEF"
-_HEX_DIGIT_SET: Final = frozenset(_HEX_DIGITS)
+_HEX_DIGIT_SET: Final = frozenset(string.hexdigits)
 _CHAR_CODE_HINTS: Final = Literals(("harCode", "HARCODE"))
 
 
@@ -202,7 +202,7 @@ def find_encoded(text: str, words: frozenset[str] | None = None) -> list[Encoded
             continue
         body = run[2:] if run.startswith("0x") else run
         # `strip` empties the body exactly when every character is a hex digit (one C call).
-        if len(body) % 2 == 0 and not body.strip(_HEX_DIGITS):
+        if len(body) % 2 == 0 and not body.strip(string.hexdigits):
             decoded, encoding = _decode_hex(body), "hex"
         else:
             decoded, encoding = _decode_base64(run), "base64"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import string
 from typing import Final
 
 from services.guardrail.scanning.checksums import (
@@ -305,7 +306,6 @@ _IPV4_DEFANGED: Final = re.compile(
 _IPV6_CANDIDATE: Final = re.compile(
     r"(?<![\w:.\-])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?"
     r"(?![\w\-]|\.\d)")
-_HEX_DIGITS: Final = "0123456789abcdefABCDEF"
 _VERSION_WORDS: Final = re.compile(
     r"(?:version|release|build|firmware|tag|rev|ver|v|section|clause|paragraph|para|chapter"
     r"|figure|fig|table|article|art|step|item|rule|§)\.?\s*$", re.IGNORECASE)
@@ -318,7 +318,7 @@ def _may_hold_ipv6(text: str) -> bool:
     colon = text.find(":")
     while colon != -1:
         following = text.find(":", colon + 1, colon + 6)
-        if following != -1 and not text[colon + 1:following].strip(_HEX_DIGITS):
+        if following != -1 and not text[colon + 1:following].strip(string.hexdigits):
             return True
         colon = text.find(":", colon + 1)
     return False
