@@ -1,4 +1,4 @@
-"""The event loop every agentbus process runs on: uvloop where it is installed, asyncio's own otherwise.
+"""The event loop agentbus services run on: uvloop where it is installed, asyncio's own otherwise.
 
 uvloop cuts the per-message cost of the asyncio machinery (callbacks, sockets, timers) that dominates
 a service whose handler is short; measured on the guardrail hop and the saga benchmark (ARCHITECTURE.md).
