@@ -10,7 +10,7 @@
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
-# ---- build: resolve and install the project into a virtualenv (wheels only, no compiler needed) ----
+# ---- build: install the project into a virtualenv (wheels only), then compile the scanner ----
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -22,8 +22,22 @@ COPY pyproject.toml README.md* ./
 COPY shared/ shared/
 COPY services/ services/
 # --only-binary: every dependency ships manylinux wheels; refusing sdists keeps compilers out for good.
-RUN /opt/venv/bin/pip install --only-binary=:all: --no-compile . \
-    && /opt/venv/bin/pip uninstall -y pip \
+RUN /opt/venv/bin/pip install --only-binary=:all: --no-compile .
+# The guardrail scanner compiled to C with mypyc (~1.4x its throughput; services/guardrail/README.md).
+# gcc and mypy stay in this stage, in a virtualenv of their own; the build is copied next to the
+# installed sources, which it matches byte for byte (the package checks a digest before loading it).
+COPY scripts/compile_scanner.py scripts/
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/* \
+    && python -m venv /opt/compile \
+    && /opt/compile/bin/pip install --only-binary=:all: ".[compile]" \
+    && /opt/compile/bin/python scripts/compile_scanner.py \
+    && cp -r services/guardrail/scanning/_compiled \
+         "$(/opt/venv/bin/python -I -c 'import services.guardrail.scanning as s; print(s.__path__[-1])')/" \
+    && /opt/venv/bin/python -I -c "from services.guardrail.scanning import BUILD; import sys; \
+         sys.exit(0 if BUILD.compiled else 'scanner not compiled: ' + BUILD.describe())"
+RUN /opt/venv/bin/pip uninstall -y pip \
     && /opt/venv/bin/python -m compileall -q /opt/venv/lib
 # The agents' prompts and the saga definitions are package data: fail here if pyproject.toml drops any.
 # (-I: import the installed package, not ./services.)

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export AGENTBUS_AMQP_URL ?= amqp://guest:guest@localhost:5672/
 export AGENTBUS_MANAGEMENT_URL ?= http://localhost:15672
 
-.PHONY: help setup proto proto-check broker topology run test unit lint typecheck buf bench \
+.PHONY: help setup compile proto proto-check broker topology run test unit lint typecheck buf bench \
         deploy-tools helm-lint compose-check k8s-check deploy-check images clean
 
 help: ## list the targets
@@ -21,7 +21,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q -e ".[dev]"
 	@touch $@
 
-setup: $(VENV)/.installed ## create .venv and install the project with pinned dependencies
+setup: $(VENV)/.installed ## create .venv, install the project with pinned dependencies, compile the scanner
+	@$(BIN)/python scripts/compile_scanner.py --optional
+
+compile: $(VENV)/.installed ## compile the guardrail scanner with mypyc (skipped when current; needs gcc)
+	$(BIN)/python scripts/compile_scanner.py
 
 proto: setup ## regenerate the Python contracts from proto/ (never edit them by hand)
 	$(BIN)/python scripts/gen_protos.py
@@ -74,5 +78,6 @@ bench: setup broker topology ## benchmarks against the real broker (not timed te
 	@bash scripts/bench.sh
 
 clean: ## remove the virtualenv, caches and local state
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .agentbus tools/node_modules
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .agentbus tools/node_modules \
+	       services/guardrail/scanning/_compiled
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

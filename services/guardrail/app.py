@@ -29,6 +29,7 @@ from agentbus.settings import Settings
 from services.guardrail.handling import Outcome, inspect
 from services.guardrail.metrics import GuardrailMetrics
 from services.guardrail.policy import load_policy
+from services.guardrail.scanning import BUILD as SCANNER_BUILD
 from services.guardrail.scanning.scanner import Scanner
 from services.guardrail.settings import GuardrailSettings
 
@@ -98,8 +99,8 @@ def guardrail_router(bus: Bus, scanner: Scanner, *, source: str,
 async def serve(settings: Settings, scanner: Scanner, *, stop: asyncio.Event) -> None:
     """Scan until `stop` (or SIGTERM), with /healthz, /readyz and /metrics on AGENTBUS_HEALTH_PORT."""
     async with Bus.connect(settings) as bus:
-        log.info("guardrail scanning %s with policy %s", topology.GUARDRAIL_QUEUE,
-                 scanner.policy.source)
+        log.info("guardrail scanning %s with policy %s; scanner %s", topology.GUARDRAIL_QUEUE,
+                 scanner.policy.source, SCANNER_BUILD.describe())
         async with health_server(settings.health_port, ready=lambda: bus.ready):
             await bus.serve(guardrail_router(bus, scanner, source=settings.service_name),
                             stop=stop)

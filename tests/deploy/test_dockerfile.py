@@ -88,13 +88,24 @@ def test_runtime_takes_only_the_virtualenv_from_the_build(runtime: list[Instruct
     assert copies == ["--from=build /opt/venv /opt/venv"]
 
 
-def test_no_build_tools_or_secrets(text: str) -> None:
-    body = "\n".join(args for _, args in instructions(text))  # comments aside
-    assert not re.search(r"apt-get|apk add|gcc|build-essential|curl|wget", body)
+def test_no_build_tools_or_secrets_in_the_runtime(text: str, runtime: list[Instruction]) -> None:
+    body = "\n".join(args for _, args in runtime)  # comments aside
+    assert not re.search(r"apt-get|apk add|gcc|build-essential|curl|wget|mypy", body)
     for keyword, args in instructions(text):
         if keyword in ("ENV", "ARG"):
             assert not re.search(r"(PASSWORD|SECRET|TOKEN|API_KEY)\s*=", args, re.I), args
-    assert "--only-binary=:all:" in text  # no sdist may pull a compiler in
+    # Wheels only, everywhere: gcc is in the build stage for the scanner alone, never for an sdist.
+    installs = re.findall(r"pip install[^&]*", text)
+    assert installs
+    assert all("--only-binary=:all:" in install for install in installs), installs
+
+
+def test_the_build_stage_compiles_the_scanner_and_fails_without_it(text: str) -> None:
+    build = "\n".join(args for _, args in stages(text)["build"])
+    assert "scripts/compile_scanner.py" in build
+    assert "_compiled" in build
+    # The image refuses to build when the installed scanner would run interpreted.
+    assert "BUILD.compiled" in build
 
 
 def test_runs_as_a_numeric_non_root_user(runtime: list[Instruction]) -> None:
@@ -120,8 +131,9 @@ def test_dockerignore_is_an_allowlist_keeping_secrets_out() -> None:
              if ln.strip() and not ln.startswith("#")]
     assert rules[0] == "*"
     allowed = {r for r in rules if r.startswith("!")}
-    assert allowed == {"!pyproject.toml", "!README.md", "!shared/", "!services/"}
-    for secret in ("**/.agentbus", "**/.env*", "**/*.env"):
+    assert allowed == {"!pyproject.toml", "!README.md", "!shared/", "!services/",
+                       "!scripts/compile_scanner.py"}
+    for secret in ("**/.agentbus", "**/.env*", "**/*.env", "**/_compiled"):
         assert secret in rules
 
 

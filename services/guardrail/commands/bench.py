@@ -14,9 +14,11 @@ from services.guardrail.commands.common import add_policy_option, default_corpus
 DESCRIPTION = """\
 Scan every text of a corpus with the guardrail scanner (detection, policy and redaction; no
 broker) in this one process, and print the throughput in messages per second (wall clock, best
-round; and per CPU second of this process, which other busy processes disturb less) and the
-latency per message. The corpus defaults to the shared dev corpus, ../shared/guardrail/dev.jsonl next to
-the repository. With --json the last line is one JSON object.
+round; and per CPU second of this process, which other busy processes disturb less), the latency
+per message, and which build of the scanner ran: mypyc-compiled (`make compile`, part of `make
+setup`) or interpreted (no current build, or AGENTBUS_GUARDRAIL_SCANNER=interpreted). The corpus
+defaults to the shared dev corpus, ../shared/guardrail/dev.jsonl next to the repository. With
+--json the last line is one JSON object.
 
 examples:
   agentbus bench guard
@@ -44,6 +46,7 @@ def _percentile(sorted_values: list[float], share: float) -> float:
 def run(args: argparse.Namespace) -> int:
     """Time the scanner on the corpus and print the figures."""
     from services.guardrail.evaluation import load_corpus
+    from services.guardrail.scanning import BUILD
     from services.guardrail.scanning.scanner import Scanner
 
     corpus = args.corpus if args.corpus is not None else default_corpus()
@@ -82,10 +85,12 @@ def run(args: argparse.Namespace) -> int:
         "p50_us": round(_percentile(latencies, 0.50) * 1e6, 1),
         "p99_us": round(_percentile(latencies, 0.99) * 1e6, 1),
         "max_us": round(latencies[-1] * 1e6, 1),
+        "scanner": BUILD.describe(),
     }
     if args.json:
         print(json.dumps(figures))
     else:
+        print(f"scanner:     {BUILD.describe()}")
         print(f"corpus:      {corpus} ({len(texts)} messages, best of {figures['rounds']} rounds)")
         print(f"throughput:  {figures['messages_per_s']:,.0f} messages/s "
               f"(per CPU second: {figures['cpu_messages_per_s'] or 0:,.0f})")
