@@ -8,15 +8,26 @@ import sys
 from agentbus import event_loop
 from agentbus.errors import AgentBusError
 from agentbus.observability import configure_logging
+from agentbus.service_help import parse_service_args
 from agentbus.settings import Settings
 from services.guardrail.app import serve
 from services.guardrail.policy import PolicyError, load_policy
 from services.guardrail.scanning.scanner import Scanner
 from services.guardrail.settings import GuardrailSettings
 
+DESCRIPTION = """\
+The guardrail: consumes every task.# message from agentbus.ingress (queue agentbus.guardrail),
+scans every text an agent will read for PII and executable payloads, and forwards it to
+agentbus.agents unchanged or redacted, or blocks it (the original to agentbus.guardrail.quarantine,
+a guardrail.blocked.<agent>.<action> verdict to agentbus.ingress). Runs until SIGTERM, then drains.
+Exit status: 2 for a bad policy or setting, 1 when the broker cannot be reached."""
 
-def main() -> int:
+
+def main(argv: list[str] | None = None) -> int:
     """Run the guardrail; exit 2 on an invalid policy, 1 on a broker problem."""
+    parse_service_args("python -m services.guardrail", DESCRIPTION, [Settings, GuardrailSettings], argv,
+                       notes="AGENTBUS_SERVICE_NAME defaults to guardrail here. Try a policy first "
+                             "with `agentbus guard scan --policy FILE`.")
     settings = Settings()
     if "service_name" not in settings.model_fields_set:
         settings = settings.model_copy(update={"service_name": "guardrail"})

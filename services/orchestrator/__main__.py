@@ -9,6 +9,7 @@ import sys
 from agentbus import event_loop
 from agentbus.errors import AgentBusError
 from agentbus.observability import configure_logging
+from agentbus.service_help import parse_service_args
 from agentbus.settings import redact_url
 from services.orchestrator.app import load_configured_definitions, run
 from services.orchestrator.settings import OrchestratorSettings
@@ -16,8 +17,18 @@ from services.orchestrator.settings import OrchestratorSettings
 log = logging.getLogger("services.orchestrator")
 
 
-def main() -> int:
+DESCRIPTION = """\
+The saga orchestrator: starts a saga for each saga.start.<type> on agentbus.ingress, sends each
+step's task, records every transition in the saga store, and runs the compensations when a step
+fails, times out or is blocked by the guardrail. Run several replicas on one PostgreSQL store;
+they share the partitions. Runs until SIGTERM, then drains. Exit status: 2 for a bad setting or
+saga definition, 1 when the broker or the store cannot be reached."""
+
+
+def main(argv: list[str] | None = None) -> int:
     """Read the settings, check the definitions, serve; exit 2 on a configuration problem."""
+    parse_service_args("python -m services.orchestrator", DESCRIPTION, [OrchestratorSettings], argv,
+                       notes="Saga definitions: services/orchestrator/sagas/README.md.")
     settings = OrchestratorSettings()
     configure_logging(settings.log_level, settings.service_name)
     try:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -99,10 +99,24 @@ class Agent:
         """What the agent offers, for error messages."""
         return (f"actions {sorted(self.actions)}, compensations {sorted(self.compensations)}")
 
-    def run(self) -> NoReturn:
-        """Run this agent as a process until SIGTERM (settings from the environment), then exit."""
-        from agentbus.agent.runner import run_agent  # the runner imports this module
+    def run(self, argv: Sequence[str] | None = None) -> NoReturn:
+        """Run this agent as a process until SIGTERM (settings from the environment), then exit.
 
+        The command line takes only `--help`, which lists what the agent offers and its settings.
+        """
+        from agentbus.agent.runner import run_agent  # the runner imports this module
+        from agentbus.agent.settings import AgentSettings
+        from agentbus.service_help import parse_service_args
+
+        versions = ", ".join(f"v{v}" for v in sorted(self.versions))
+        what = f": {self.description.rstrip('.')}" if self.description else ""
+        parse_service_args(
+            f"{self.name} agent",
+            f"The {self.name} agent{what}. It serves "
+            f"task.{self.name}.<action> from its queue agentbus.agent.{self.name} until SIGTERM "
+            f"({self.offered()}; speaks {versions}). Run more of them to share the work.",
+            [AgentSettings], argv,
+            notes=f"AGENTBUS_SERVICE_NAME defaults to the agent's name ({self.name}) here.")
         sys.exit(run_agent(self))
 
     def __repr__(self) -> str:
