@@ -6,13 +6,10 @@ import asyncio
 import sys
 
 from agentbus import event_loop
-from agentbus.errors import AgentBusError
+from agentbus.errors import AgentBusError, ConfigurationError
 from agentbus.observability import configure_logging
 from agentbus.service_help import parse_service_args
-from agentbus.settings import Settings
-from services.guardrail.app import serve
-from services.guardrail.policy import PolicyError, load_policy
-from services.guardrail.scanning.scanner import Scanner
+from agentbus.settings import Settings, load_settings
 from services.guardrail.settings import GuardrailSettings
 
 DESCRIPTION = """\
@@ -24,19 +21,25 @@ Exit status: 2 for a bad policy or setting, 1 when the broker cannot be reached.
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the guardrail; exit 2 on an invalid policy, 1 on a broker problem."""
+    """Run the guardrail; exit 2 on an invalid policy or setting, 1 on a broker problem."""
     parse_service_args("python -m services.guardrail", DESCRIPTION, [Settings, GuardrailSettings], argv,
                        notes="AGENTBUS_SERVICE_NAME defaults to guardrail here. Try a policy first "
                              "with `agentbus guard scan --policy FILE`.")
-    settings = Settings()
+    try:
+        settings = load_settings(Settings)
+        guardrail_settings = load_settings(GuardrailSettings)
+        # Imported here: importing the scanner reads AGENTBUS_GUARDRAIL_SCANNER, which may be invalid.
+        from services.guardrail.app import serve
+        from services.guardrail.policy import load_policy
+        from services.guardrail.scanning.scanner import Scanner
+
+        scanner = Scanner(load_policy(guardrail_settings.guardrail_policy))
+    except ConfigurationError as exc:  # PolicyError included
+        print(f"guardrail: {exc}", file=sys.stderr)
+        return 2
     if "service_name" not in settings.model_fields_set:
         settings = settings.model_copy(update={"service_name": "guardrail"})
     configure_logging(settings.log_level, settings.service_name)
-    try:
-        scanner = Scanner(load_policy(GuardrailSettings().guardrail_policy))
-    except PolicyError as exc:
-        print(f"guardrail: {exc}", file=sys.stderr)
-        return 2
     try:
         event_loop.run(serve(settings, scanner, stop=asyncio.Event()), choice=settings.event_loop)
     except AgentBusError as exc:

@@ -7,10 +7,10 @@ import logging
 import sys
 
 from agentbus import event_loop
-from agentbus.errors import AgentBusError
+from agentbus.errors import AgentBusError, ConfigurationError
 from agentbus.observability import configure_logging
 from agentbus.service_help import parse_service_args
-from agentbus.settings import redact_url
+from agentbus.settings import load_settings, redact_url
 from services.orchestrator.app import load_configured_definitions, run
 from services.orchestrator.settings import OrchestratorSettings
 
@@ -29,7 +29,11 @@ def main(argv: list[str] | None = None) -> int:
     """Read the settings, check the definitions, serve; exit 2 on a configuration problem."""
     parse_service_args("python -m services.orchestrator", DESCRIPTION, [OrchestratorSettings], argv,
                        notes="Saga definitions: services/orchestrator/sagas/README.md.")
-    settings = OrchestratorSettings()
+    try:
+        settings = load_settings(OrchestratorSettings)
+    except ConfigurationError as exc:
+        print(f"orchestrator: {exc}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level, settings.service_name)
     try:
         definitions = load_configured_definitions(settings)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import unquote, urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from agentbus.errors import ConfigurationError
 from agentbus.event_loop import EventLoopChoice
 
 ENV_PREFIX = "AGENTBUS_"
@@ -99,3 +101,42 @@ def redact_url(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return parts._replace(netloc=netloc).geturl()
+
+
+def _settings_classes(root: type[BaseSettings]) -> list[type[BaseSettings]]:
+    found = [root]
+    for sub in root.__subclasses__():
+        found.extend(_settings_classes(sub))
+    return found
+
+
+_SECRET_WORDS = ("PASSWORD", "API_KEY", "SECRET", "TOKEN", "URL")
+
+
+def settings_error(exc: ValidationError) -> ConfigurationError:
+    """Name the environment variable behind each invalid value and say what to do about it."""
+    prefix = ENV_PREFIX
+    for cls in _settings_classes(BaseSettings):
+        if cls.__name__ == exc.title:
+            prefix = str(cls.model_config.get("env_prefix", ""))
+            break
+    problems = []
+    for error in exc.errors():
+        name = (prefix + "_".join(str(part) for part in error["loc"])).upper()
+        # URLs may carry a password: name the variable, never echo such values.
+        shown = "" if any(word in name for word in _SECRET_WORDS) else f"={error.get('input')!r}"
+        problems.append(f"{name}{shown}: {error['msg']}")
+    return ConfigurationError(
+        f"invalid setting{'s' if len(problems) > 1 else ''}: {'; '.join(problems)}. Fix or unset "
+        f"{'them' if len(problems) > 1 else 'it'} (a service's --help lists every setting and its default)")
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_settings(cls: type[S]) -> S:
+    """`cls()` from the environment; an invalid value raises ConfigurationError naming its variable."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        raise settings_error(exc) from None

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import AsyncIterator
 
 from agentbus import event_loop
@@ -24,14 +25,14 @@ from agentbus.llm.factory import create_backend
 from agentbus.llm.prompts import PromptTemplate, load_prompts
 from agentbus.llm.types import LLMBackend
 from agentbus.observability import configure_logging, health_server
-from agentbus.settings import redact_url
+from agentbus.settings import load_settings, redact_url
 
 log = logging.getLogger(__name__)
 
 
 def settings_for(agent: Agent, settings: AgentSettings | None = None) -> AgentSettings:
     """The agent's settings from the environment; the service name defaults to the agent's name."""
-    settings = settings or AgentSettings()
+    settings = settings or load_settings(AgentSettings)
     if "service_name" not in settings.model_fields_set:
         settings = settings.model_copy(update={"service_name": agent.name})
     return settings
@@ -125,7 +126,11 @@ async def serve_agent(
 
 def run_agent(agent: Agent, settings: AgentSettings | None = None) -> int:
     """Run `agent` until SIGTERM and return the exit code (2: configuration problem, 1: broker)."""
-    settings = settings_for(agent, settings)
+    try:
+        settings = settings_for(agent, settings)
+    except ConfigurationError as exc:
+        print(f"agent {agent.name}: {exc}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level, settings.service_name)
     try:
         event_loop.run(serve_agent(agent, settings), choice=settings.event_loop)

@@ -12,6 +12,10 @@ import sys
 from collections.abc import Sequence
 from typing import NamedTuple, Protocol, cast
 
+from pydantic import ValidationError
+
+from agentbus.settings import settings_error
+
 
 class Command(NamedTuple):
     """A CLI command: its words, the module implementing it, and its one-line help."""
@@ -103,6 +107,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args._run(args))
+    except ValidationError as exc:  # an AGENTBUS_* variable the settings refuse
+        print(f"agentbus: {settings_error(exc)}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
