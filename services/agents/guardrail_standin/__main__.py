@@ -6,15 +6,19 @@ import asyncio
 import sys
 
 from agentbus import event_loop
-from agentbus.errors import AgentBusError
+from agentbus.errors import AgentBusError, ConfigurationError
 from agentbus.observability import configure_logging
-from agentbus.settings import Settings
+from agentbus.settings import Settings, load_settings
 from services.agents.guardrail_standin.relay import serve
 
 
 def main() -> int:
-    """Run the stand-in; exit 1 on a broker problem."""
-    settings = Settings()
+    """Run the stand-in; exit 2 on an invalid setting, 1 on a broker problem."""
+    try:
+        settings = load_settings(Settings)
+    except ConfigurationError as exc:
+        print(f"guardrail stand-in: {exc}", file=sys.stderr)
+        return 2
     if "service_name" not in settings.model_fields_set:
         settings = settings.model_copy(update={"service_name": "guardrail-standin"})
     configure_logging(settings.log_level, settings.service_name)

@@ -47,13 +47,14 @@ def test_services_agents_and_the_cli_exit_2_with_the_message(monkeypatch: pytest
                                                             capsys: pytest.CaptureFixture[str]) -> None:
     from agentbus.agent.runner import run_agent
     from agentbus.cli.main import main as cli_main
+    from services.agents.guardrail_standin.__main__ import main as standin_main
     from services.agents.writer.agent import agent
     from services.guardrail.__main__ import main as guardrail_main
     from services.orchestrator.__main__ import main as orchestrator_main
 
     monkeypatch.setenv("AGENTBUS_PREFETCH", "0")
     runs: list[Callable[[], int]] = [lambda: guardrail_main([]), lambda: orchestrator_main([]),
-                                     lambda: run_agent(agent), lambda: cli_main(["agents"])]
+                                     lambda: run_agent(agent), lambda: cli_main(["agents"]), standin_main]
     for run in runs:
         assert run() == 2
         err = capsys.readouterr().err
