@@ -14,6 +14,7 @@ them inside the values they match.
 from __future__ import annotations
 
 import re
+import string
 import unicodedata
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -181,7 +182,6 @@ _SPACED_LETTERS: Final = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z][ .\-_*]){3,}[A
 _LEET_TOKEN: Final = re.compile(r"(?<![A-Za-z0-9$])[A-Za-z0-9$]*[013457$][A-Za-z0-9$]*")
 _LEET: Final = str.maketrans("013457$", "oieasts")
 _LEET_CHARS: Final = frozenset("013457$")
-_HEX_DIGIT_CHARS: Final = "0123456789abcdefABCDEF"
 _SINGLE_LETTERS: Final = frozenset("abcdefghijklmnopqrstuvwxyz")
 _WORD_TOKEN: Final = re.compile(r"[a-z0-9_$]+")
 # The two scans above try every position (a look-behind first), 50-100 us on a 1.5 KiB message,
@@ -228,7 +228,7 @@ def _leet_runs(text: str) -> Iterator[re.Match[str]]:
 
 
 def _is_leet(token: str) -> bool:
-    if not token.strip(_HEX_DIGIT_CHARS):
+    if not token.strip(string.hexdigits):
         return False  # hashes and ids
     leet = [i for i, c in enumerate(token) if not c.isalpha()]
     if len(token) - len(leet) < 2 or not leet or not _LEET_CHARS.issuperset(
